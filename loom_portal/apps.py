@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class LoomPortalConfig(AppConfig):
+    name = "loom_portal"
+    verbose_name = "Loom Portal core"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from loom_portal import policies  # noqa: F401 - registers the core rules

@@ -1,0 +1,47 @@
+"""Core pages: the home dashboard, notifications and the health endpoint."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+
+from loom_portal import health, selectors, services
+
+
+@require_GET
+def healthz(request):
+    healthy, checks = health.run_checks()
+    return JsonResponse({"status": "ok" if healthy else "unhealthy", "checks": checks}, status=200 if healthy else 503)
+
+
+@login_required
+def home(request):
+    return render(request, "loom_portal/home.html", {"recent_jobs": selectors.job_run_list(actor=request.user)[:5]})
+
+
+@login_required
+def notification_list(request):
+    page = Paginator(selectors.notification_list(actor=request.user), 25).get_page(request.GET.get("page"))
+    return render(request, "loom_portal/notifications.html", {"page": page})
+
+
+@login_required
+@require_POST
+def notification_read(request, pk):
+    notification = selectors.notification_get(actor=request.user, pk=pk)
+    services.notification_mark_read(actor=request.user, notification=notification)
+    target = notification.url
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return redirect(target)
+    return redirect("notifications")
+
+
+@login_required
+@require_POST
+def notification_read_all(request):
+    count = services.notifications_mark_all_read(actor=request.user)
+    messages.success(request, f"Marked {count} notification{'s' if count != 1 else ''} as read.")
+    return redirect("notifications")
