@@ -12,6 +12,7 @@ from loom_portal.models import User
 
 
 class DomainAdminForm(ServiceForm):
+    slug = forms.SlugField(required=False, help_text="Leave empty to derive it from the name.")
     owners = forms.ModelMultipleChoiceField(queryset=User.objects.none(), required=False)
     stewards = forms.ModelMultipleChoiceField(queryset=User.objects.none(), required=False)
 

@@ -130,6 +130,12 @@ class PolicyAdmin(admin.ModelAdmin):
     def save_related(self, request, form, formsets, change):
         pass  # relations are written by the service
 
+    def get_deleted_objects(self, objs, request):
+        deletable, model_count, _perms_needed, protected = super().get_deleted_objects(objs, request)
+        # Django would ask for model-level delete permissions on every cascaded row (e.g.
+        # guardian's permission rows); the policy and the service decide instead.
+        return deletable, model_count, set(), protected
+
     def delete_model(self, request, obj):
         self.delete_through_service(request, obj)
 
