@@ -55,3 +55,24 @@ def exception_handler(exc, context):
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     return drf_exception_handler(exc, context)
+
+
+class BearerTokenAuthentication:
+    """``Authorization: Bearer loom_pat_…``: a personal API token (see loom_portal.tokens)."""
+
+    keyword = "Bearer"
+
+    def authenticate(self, request):
+        from loom_portal.tokens import api_token_authenticate
+
+        header = request.META.get("HTTP_AUTHORIZATION", "")
+        scheme, _, credentials = header.partition(" ")
+        if scheme.lower() != "bearer" or not credentials.strip():
+            return None
+        user = api_token_authenticate(credentials.strip())
+        if user is None:
+            raise exceptions.AuthenticationFailed("The API token is invalid, expired or revoked.")
+        return (user, None)
+
+    def authenticate_header(self, request):
+        return 'Bearer realm="loom-portal"'

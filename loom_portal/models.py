@@ -144,3 +144,29 @@ class JobRun(models.Model):
         if not self.progress_total:
             return None
         return min(100, int(self.progress_current * 100 / self.progress_total))
+
+
+class ApiToken(models.Model):
+    """A personal API token for scripts. Only a hash of the secret is stored; the token is shown once."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=12, unique=True, help_text="Public part of the token, used to find it.")
+    secret_hash = models.CharField(max_length=64, help_text="SHA-256 of the secret part (high entropy: no slow hash needed).")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.name} (loom_pat_{self.prefix}_…)"
+
+    @property
+    def is_usable(self) -> bool:
+        from django.utils import timezone
+
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > timezone.now())

@@ -3,7 +3,7 @@
 from django.db.models import Q
 
 from loom_portal import authz
-from loom_portal.models import AuditEvent, JobRun, Notification, Tenant, User
+from loom_portal.models import ApiToken, AuditEvent, JobRun, Notification, Tenant, User
 
 
 def is_platform_owner(actor) -> bool:
@@ -68,3 +68,13 @@ def _view_jobrun(actor):
 @authz.register("loom_portal.add_tenant")
 def _add_tenant(actor):
     return False  # only superusers (who pass every rule) create tenants
+
+
+@authz.register("loom_portal.view_apitoken", model=ApiToken)
+def _view_apitoken(actor):
+    return Q(user=actor)
+
+
+@authz.register("loom_portal.change_apitoken", model=ApiToken, visible_via="loom_portal.view_apitoken")
+def _change_apitoken(actor):
+    return Q(user=actor)

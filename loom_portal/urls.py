@@ -15,6 +15,8 @@ urlpatterns = [
     path("notifications/", views.notification_list, name="notifications"),
     path("notifications/read-all/", views.notification_read_all, name="notification_read_all"),
     path("notifications/<int:pk>/read/", views.notification_read, name="notification_read"),
+    path("account/tokens/", views.api_token_list, name="api_tokens"),
+    path("account/tokens/<int:pk>/revoke/", views.api_token_revoke, name="api_token_revoke"),
     path("domains/", include("domains.urls")),
     path("accounts/", include("allauth.urls")),
     path("oidc/", include("loom_portal.auth.urls")),

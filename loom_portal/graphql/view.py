@@ -1,11 +1,38 @@
-"""The GraphQL endpoint: signed-in users only; the tenant always comes from the user."""
+"""The GraphQL endpoint: signed-in users only; the tenant always comes from the user.
+
+Two ways in: the portal session (with CSRF, like any form post) or a personal API
+token (``Authorization: Bearer loom_pat_…``), for which CSRF does not apply.
+"""
 
 from django.http import JsonResponse
+from django.middleware.csrf import CsrfViewMiddleware
+from django.utils.decorators import method_decorator
+from django.views.decorators.csrf import csrf_exempt
 from graphene_django.views import GraphQLView
 
+from loom_portal.tokens import api_token_authenticate
 
+
+def _unauthorized(message):
+    response = JsonResponse({"errors": [{"message": message}]}, status=401)
+    response["WWW-Authenticate"] = 'Bearer realm="loom-portal"'
+    return response
+
+
+@method_decorator(csrf_exempt, name="dispatch")
 class PortalGraphQLView(GraphQLView):
     def dispatch(self, request, *args, **kwargs):
-        if not request.user.is_authenticated:
-            return JsonResponse({"errors": [{"message": "Sign in to use the GraphQL API."}]}, status=401)
+        scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() == "bearer":
+            user = api_token_authenticate(credentials.strip())
+            if user is None:
+                return _unauthorized("The API token is invalid, expired or revoked.")
+            request.user = user
+        else:
+            if not request.user.is_authenticated:
+                return _unauthorized("Sign in or send a personal API token to use the GraphQL API.")
+            # Session callers keep Django's CSRF protection.
+            csrf_refusal = CsrfViewMiddleware(lambda r: None).process_view(request, None, (), {})
+            if csrf_refusal is not None:
+                return csrf_refusal
         return super().dispatch(request, *args, **kwargs)

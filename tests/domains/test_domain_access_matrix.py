@@ -63,6 +63,6 @@ def test_admin_domain_list_shows_only_the_platform_owners_tenant(signed_in, doma
 @pytest.mark.django_db
 def test_anonymous_callers_get_nothing_from_any_door(client, domain):
     assert client.get(f"/domains/{domain.slug}/").status_code == 302
-    assert client.get(f"/api/v1/domains/{domain.slug}/").status_code == 403
+    assert client.get(f"/api/v1/domains/{domain.slug}/").status_code == 401
     assert client.post("/graphql/", {"query": "{ domains { slug } }"}, content_type="application/json").status_code == 401
     assert client.get(f"/admin/domains/domain/{domain.pk}/change/").status_code == 302
