@@ -7,4 +7,4 @@ class LoomPortalConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from loom_portal import policies  # noqa: F401 - registers the core rules
+        from loom_portal import api_schema, policies  # noqa: F401 - registers the core rules and OpenAPI extensions

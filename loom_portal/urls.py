@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.permissions import IsAuthenticated
 
 from loom_portal import views
 from loom_portal.graphql.view import PortalGraphQLView
@@ -22,7 +23,11 @@ urlpatterns = [
     path("oidc/", include("loom_portal.auth.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
-    path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
+    path("api/schema/", SpectacularAPIView.as_view(permission_classes=[IsAuthenticated]), name="api_schema"),
+    path(
+        "api/docs/",
+        SpectacularSwaggerView.as_view(url_name="api_schema", permission_classes=[IsAuthenticated]),
+        name="api_docs",
+    ),
     path("graphql/", PortalGraphQLView.as_view(graphiql=False), name="graphql"),
 ]

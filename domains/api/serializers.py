@@ -4,7 +4,7 @@ from domains.models import Domain, Workspace
 
 
 class DomainSerializer(serializers.ModelSerializer):
-    parent = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    parent = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
     workspace_count = serializers.IntegerField(read_only=True)
 
     class Meta:
