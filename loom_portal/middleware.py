@@ -15,7 +15,7 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "script-src 'self' 'unsafe-inline'",
         "style-src 'self' 'unsafe-inline'",
         "img-src 'self' data:",
-        "font-src 'self'",
+        "font-src 'self' data:",  # vendored GraphiQL embeds its fonts
         "connect-src 'self'",
         "frame-ancestors 'none'",
         "base-uri 'self'",

@@ -29,5 +29,5 @@ urlpatterns = [
         SpectacularSwaggerView.as_view(url_name="api_schema", permission_classes=[IsAuthenticated]),
         name="api_docs",
     ),
-    path("graphql/", PortalGraphQLView.as_view(graphiql=False), name="graphql"),
+    path("graphql/", PortalGraphQLView.as_view(), name="graphql"),
 ]

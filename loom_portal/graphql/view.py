@@ -4,6 +4,7 @@ Two ways in: the portal session (with CSRF, like any form post) or a personal AP
 token (``Authorization: Bearer loom_pat_…``), for which CSRF does not apply.
 """
 
+from django.contrib.auth.views import redirect_to_login
 from django.http import JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.utils.decorators import method_decorator
@@ -21,6 +22,9 @@ def _unauthorized(message):
 
 @method_decorator(csrf_exempt, name="dispatch")
 class PortalGraphQLView(GraphQLView):
+    graphiql = True
+    graphiql_template = "loom_portal/graphiql.html"  # local assets only, never a CDN
+
     def dispatch(self, request, *args, **kwargs):
         scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
         if scheme.lower() == "bearer":
@@ -30,6 +34,8 @@ class PortalGraphQLView(GraphQLView):
             request.user = user
         else:
             if not request.user.is_authenticated:
+                if request.method == "GET" and self.request_wants_html(request):
+                    return redirect_to_login(request.get_full_path())
                 return _unauthorized("Sign in or send a personal API token to use the GraphQL API.")
             # Session callers keep Django's CSRF protection.
             csrf_refusal = CsrfViewMiddleware(lambda r: None).process_view(request, None, (), {})

@@ -78,3 +78,12 @@ def test_graphql_accepts_a_token_and_keeps_csrf_for_sessions(consumer, domain):
     assert strict.post("/graphql/", query, content_type="application/json").status_code == 403  # no CSRF token
     bad = Client().post("/graphql/", query, content_type="application/json", HTTP_AUTHORIZATION="Bearer loom_pat_nope_nope")
     assert bad.status_code == 401
+
+
+@pytest.mark.django_db
+def test_graphiql_is_served_from_the_portal_to_signed_in_browsers(client, signed_in, consumer):
+    anonymous = client.get("/graphql/", HTTP_ACCEPT="text/html")
+    assert anonymous.status_code == 302 and anonymous["Location"].startswith("/accounts/login/")
+    page = signed_in(consumer).get("/graphql/", HTTP_ACCEPT="text/html").content.decode()
+    assert "/static/vendor/graphiql-3.8.3/graphiql.min.js" in page
+    assert "http://" not in page and "https://" not in page
