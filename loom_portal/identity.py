@@ -11,7 +11,8 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.utils.module_loading import import_string
 
 from loom_portal import audit, services
@@ -62,49 +63,28 @@ def entra_sign_in(*, claims: dict) -> User:
     tid = _uuid_claim(claims, "tid")
     oid = _uuid_claim(claims, "oid")
 
-    tenant = Tenant.objects.filter(entra_tenant_id=tid).first()
-    if tenant is None:
-        if str(tid) not in _allowed_tenant_ids():
-            raise SignInRefused(
-                "unknown_tenant",
-                "Your organisation is not registered with this portal. Ask your platform owner to add it.",
-                detail=str(tid),
-            )
-        tenant = services.tenant_create(
-            actor=None, name=claims.get("tenant_name") or f"Entra tenant {str(tid)[:8]}", entra_tenant_id=tid
-        )
+    tenant = _tenant_for(tid, claims)
     if not tenant.is_active:
         raise SignInRefused("tenant_disabled", "Your organisation's access to this portal is suspended.", tenant=tenant)
 
-    user = User.objects.select_for_update().filter(tenant=tenant, entra_object_id=oid).first()
     email = _email_from(claims)
+    user = User.objects.select_for_update().filter(tenant=tenant, entra_object_id=oid).first()
     if user is None:
-        user = User.objects.create(
-            tenant=tenant,
-            entra_object_id=oid,
-            username=f"entra-{tid}-{oid}",
-            email=email,
-            first_name=(claims.get("given_name") or "")[:150],
-            last_name=(claims.get("family_name") or "")[:150],
-        )
-        user.set_unusable_password()
-        user.save(update_fields=["password"])
-        audit.record(actor=None, action="user.created_from_entra", target=user, tenant=tenant)
-    elif not user.is_active:
+        user = _user_create(tenant=tenant, oid=oid, email=email, claims=claims)
+    if not user.is_active:
         raise SignInRefused("user_disabled", "Your account is disabled. Contact your platform owner.", tenant=tenant)
-    else:
-        updates = {
-            k: v
-            for k, v in {
-                "email": email or user.email,
-                "first_name": (claims.get("given_name") or user.first_name)[:150],
-                "last_name": (claims.get("family_name") or user.last_name)[:150],
-            }.items()
-            if getattr(user, k) != v
-        }
-        if updates:
-            User.objects.filter(pk=user.pk).update(**updates)
-            user.refresh_from_db()
+    updates = {
+        k: v
+        for k, v in {
+            "email": email or user.email,
+            "first_name": (claims.get("given_name") or user.first_name)[:150],
+            "last_name": (claims.get("family_name") or user.last_name)[:150],
+        }.items()
+        if getattr(user, k) != v
+    }
+    if updates:
+        User.objects.filter(pk=user.pk).update(**updates)
+        user.refresh_from_db()
 
     services.user_set_roles(actor=None, user=user, roles=portal_roles_from(claims), source="entra")
     groups = {str(g) for g in claims.get("groups") or []}
@@ -112,6 +92,52 @@ def entra_sign_in(*, claims: dict) -> User:
         import_string(hook)(user=user, group_ids=groups)
     audit.record(actor=user, action="user.signed_in", target=user, data={"method": "entra"})
     return user
+
+
+def _tenant_for(tid: uuid.UUID, claims: dict) -> Tenant:
+    tenant = Tenant.objects.filter(entra_tenant_id=tid).first()
+    if tenant is not None:
+        return tenant
+    if str(tid) not in _allowed_tenant_ids():
+        raise SignInRefused(
+            "unknown_tenant",
+            "Your organisation is not registered with this portal. Ask your platform owner to add it.",
+            detail=str(tid),
+        )
+    try:
+        with transaction.atomic():
+            return services.tenant_create(
+                actor=None,
+                name=claims.get("tenant_name") or f"Entra tenant {str(tid)[:8]}",
+                slug=f"entra-{tid}",
+                entra_tenant_id=tid,
+            )
+    except (IntegrityError, ValidationError):
+        # Another person of the same organisation signed in for the first time at the same moment.
+        tenant = Tenant.objects.filter(entra_tenant_id=tid).first()
+        if tenant is None:
+            raise
+        return tenant
+
+
+def _user_create(*, tenant: Tenant, oid: uuid.UUID, email: str, claims: dict) -> User:
+    try:
+        with transaction.atomic():
+            user = User.objects.create(
+                tenant=tenant,
+                entra_object_id=oid,
+                username=f"entra-{tenant.entra_tenant_id}-{oid}",
+                email=email,
+                first_name=(claims.get("given_name") or "")[:150],
+                last_name=(claims.get("family_name") or "")[:150],
+            )
+            user.set_unusable_password()
+            user.save(update_fields=["password"])
+            audit.record(actor=None, action="user.created_from_entra", target=user, tenant=tenant)
+            return user
+    except IntegrityError:
+        # The same person finished signing in in another window at the same moment.
+        return User.objects.select_for_update().get(tenant=tenant, entra_object_id=oid)
 
 
 def sign_in_refused(*, refusal: SignInRefused) -> None:

@@ -158,6 +158,8 @@ OIDC_RP_SIGN_ALGO = "RS256"
 OIDC_RP_SCOPES = "openid email profile"
 OIDC_USE_PKCE = True
 OIDC_VERIFY_KID = env.bool("OIDC_VERIFY_KID", default=True)
+# Seconds to wait for the token and JWKS endpoints (the library waits forever by default).
+OIDC_TIMEOUT = env.int("OIDC_TIMEOUT", default=15)
 # Endpoint defaults derive from the cloud (loom_portal.azure.clouds); each can be overridden.
 _login_host = {"AzureCloud": "https://login.microsoftonline.com", "AzureUSGovernment": "https://login.microsoftonline.us"}.get(
     AZURE_CLOUD

@@ -37,6 +37,25 @@ class EntraIDBackend(OIDCAuthenticationBackend):
             )
         return None
 
+    def get_token(self, payload):
+        try:
+            return super().get_token(payload)
+        except requests.HTTPError as exc:
+            response = exc.response
+            if response is None or response.status_code >= 500:
+                raise
+            raise identity.SignInRefused(
+                "code_rejected",
+                "The identity provider did not accept this sign-in. Start again.",
+                detail=f"{response.status_code} {_oauth_error(response)}",
+            ) from None
+
+    def get_user(self, user_id):
+        # The library's get_user skips Django's is_active check: a user disabled while
+        # signed in would stay signed in. Keep ModelBackend's behaviour.
+        user = super().get_user(user_id)
+        return user if user is not None and self.user_can_authenticate(user) else None
+
     def _refuse(self, request, refusal):
         log.warning("Entra sign-in refused: %s (%s)", refusal.code, refusal.detail)
         identity.sign_in_refused(refusal=refusal)
@@ -82,3 +101,14 @@ class EntraIDBackend(OIDCAuthenticationBackend):
 
     def filter_users_by_claims(self, claims):  # never used: matching is on (tid, oid) in identity
         return self.UserModel.objects.none()
+
+
+def _oauth_error(response) -> str:
+    """The OAuth error of a token endpoint response (RFC 6749 §5.2), e.g. "invalid_grant: AADSTS70008 ..."."""
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:300]
+    if not isinstance(body, dict):
+        return str(body)[:300]
+    return ": ".join(str(body[k]) for k in ("error", "error_description") if body.get(k))[:300]

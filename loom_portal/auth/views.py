@@ -1,11 +1,26 @@
+from django.conf import settings
 from django.core.exceptions import SuspiciousOperation
+from django.http import Http404
 from django.shortcuts import render
-from mozilla_django_oidc.views import OIDCAuthenticationCallbackView
+from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthenticationRequestView
 
 from loom_portal import identity
 
 
-class EntraCallbackView(OIDCAuthenticationCallbackView):
+class _OnlyWhenEnabled:
+    """Entra sign-in pages exist only when OIDC_ENABLED is set."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if not settings.OIDC_ENABLED:
+            raise Http404("Sign-in with Microsoft Entra ID is not enabled.")
+        return super().dispatch(request, *args, **kwargs)
+
+
+class EntraAuthenticationRequestView(_OnlyWhenEnabled, OIDCAuthenticationRequestView):
+    """Sends the browser to Entra ID's authorize endpoint (state, nonce and PKCE kept in the session)."""
+
+
+class EntraCallbackView(_OnlyWhenEnabled, OIDCAuthenticationCallbackView):
     """The OIDC callback, with a clear page instead of a bare redirect or a 400 when sign-in fails."""
 
     def get(self, request):
