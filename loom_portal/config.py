@@ -1,5 +1,10 @@
-"""Parsing of connection settings, so a broken value stops start-up with one clear line."""
+"""Parsing of connection settings, so a broken value stops start-up with one clear line.
 
+Every message names the setting and never shows a password: the URL is shown with its password
+replaced by ``***``, and the password is scrubbed from any library error quoted after it.
+"""
+
+import re
 from urllib.parse import urlsplit
 
 import environ
@@ -14,23 +19,22 @@ _BROKER_SCHEMES = {"redis", "rediss", "memory"}
 
 
 def parse_database_url(url: str, *, setting: str) -> dict:
-    scheme = urlsplit(url).scheme
+    scheme = _scheme(url)
     if scheme not in _DB_SCHEMES:
-        raise ConfigError(
-            f"{setting}: unsupported or malformed URL {_redact(url)!r} "
-            "(expected sqlite:///path or postgres://user:password@host:port/name)"
+        raise _error(
+            setting, url, "unsupported or malformed URL {url} (expected sqlite:///path or postgres://user:password@host:port/name)"
         )
     try:
         config = environ.Env.db_url_config(url)
     except Exception as exc:  # django-environ raises several types for bad URLs
-        raise ConfigError(f"{setting}: malformed URL {_redact(url)!r}: {exc}") from exc
+        raise _error(setting, url, f"malformed URL {{url}}: {exc}") from None
     if scheme != "sqlite" and not config.get("NAME"):
-        raise ConfigError(f"{setting}: the URL names no database ({_redact(url)!r})")
+        raise _error(setting, url, "the URL names no database ({url})")
     if scheme != "sqlite":
         try:
             int(config.get("PORT") or 5432)
-        except ValueError as exc:
-            raise ConfigError(f"{setting}: the port is not a number ({_redact(url)!r})") from exc
+        except ValueError:
+            raise _error(setting, url, "the port is not a number ({url})") from None
         config.setdefault("CONN_MAX_AGE", 60)
         config["CONN_HEALTH_CHECKS"] = True
     return config
@@ -43,20 +47,42 @@ def parse_broker_url(url: str, *, setting: str) -> str:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises ValueError on a bad port
     except ValueError as exc:
-        raise ConfigError(f"{setting}: malformed URL {_redact(url)!r}: {exc}") from exc
+        raise _error(setting, url, f"malformed URL {{url}}: {exc}") from None
     if parts.scheme not in _BROKER_SCHEMES:
-        raise ConfigError(f"{setting}: unsupported scheme in {_redact(url)!r} (expected redis:// or rediss://)")
+        raise _error(setting, url, "unsupported scheme in {url} (expected redis:// or rediss://)")
     if parts.scheme != "memory" and not parts.hostname:
-        raise ConfigError(f"{setting}: the URL names no host ({_redact(url)!r})")
+        raise _error(setting, url, "the URL names no host ({url})")
     return url
+
+
+def _scheme(url: str) -> str:
+    try:
+        return urlsplit(url).scheme
+    except ValueError:
+        return ""
+
+
+def _password(url: str) -> str:
+    """The password of ``[scheme:]//user:password@host...``, found without a URL parser (it may be malformed)."""
+    head, at, _host = url.rpartition("@")
+    if not at:
+        return ""
+    credentials = head.partition("//")[2] if "//" in head else head
+    return credentials.partition(":")[2]
 
 
 def _redact(url: str) -> str:
     """Hide a password in a URL before it goes into a message."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<unparseable>"
-    if parts.password:
-        return url.replace(f":{parts.password}@", ":***@")
-    return url
+    password = _password(url)
+    if not password:
+        return url
+    head, _at, host = url.rpartition("@")
+    return f"{head[: len(head) - len(password)]}***@{host}"
+
+
+def _error(setting: str, url: str, template: str) -> ConfigError:
+    message = f"{setting}: " + template.replace("{url}", repr(_redact(url)))
+    password = _password(url)
+    if password:  # as a token, so a one-letter password does not mangle the words around it
+        message = re.sub(rf"(?<![A-Za-z0-9]){re.escape(password)}(?![A-Za-z0-9])", "***", message)
+    return ConfigError(" ".join(message.split()))  # one line, whatever the library said

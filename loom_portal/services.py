@@ -152,13 +152,31 @@ def user_set_roles(*, actor, user: User, roles: set[str], source: str) -> User:
 
 
 def notification_send(*, recipient: User, title: str, body: str = "", url: str = "", email: bool = True) -> Notification:
-    """Notify one user in the portal and, when they have an address, by email after commit."""
+    """Notify one user in the portal and, when they have an address, enqueue the e-mail copy after commit."""
     note = Notification.objects.create(tenant=recipient.tenant, recipient=recipient, title=title[:200], body=body, url=url)
     if email and recipient.email:
-        transaction.on_commit(
-            lambda: send_mail(title[:200], f"{body}\n\n{url}".strip(), None, [recipient.email], fail_silently=True)
-        )
+        from loom_portal.tasks import notification_deliver_email as deliver_task
+
+        # robust: a broker outage must not undo or break the request that created the notification.
+        transaction.on_commit(lambda: deliver_task.delay(notification_id=note.pk), robust=True)
     return note
+
+
+@transaction.atomic
+def notification_deliver_email(*, notification: Notification) -> bool:
+    """Send the e-mail copy of a notification once. Returns False when it was already sent (or has no address).
+
+    The row lock makes concurrent or repeated deliveries of the same notification send one mail;
+    an SMTP error rolls back, leaving ``emailed_at`` empty so a retry sends it.
+    """
+    note = Notification.objects.select_for_update().select_related("recipient").get(pk=notification.pk)
+    if note.emailed_at is not None or not note.recipient.email:
+        return False
+    send_mail(note.title, f"{note.body}\n\n{note.url}".strip(), None, [note.recipient.email], fail_silently=False)
+    sent_at = timezone.now()
+    Notification.objects.filter(pk=note.pk).update(emailed_at=sent_at)
+    notification.emailed_at = sent_at
+    return True
 
 
 @transaction.atomic

@@ -7,13 +7,16 @@ from django.core.paginator import Paginator
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from loom_portal import health, selectors, services
 
 
+@never_cache
 @require_GET
 def healthz(request):
+    """Public readiness probe: 200 when the database, cache and broker answer, else 503 naming what failed."""
     healthy, checks = health.run_checks()
     return JsonResponse({"status": "ok" if healthy else "unhealthy", "checks": checks}, status=200 if healthy else 503)
 
