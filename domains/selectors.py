@@ -53,3 +53,12 @@ def workspace_get(*, actor, pk) -> Workspace:
 def workspace_match(*, tenant, tag_value: str) -> Workspace | None:
     """The workspace whose loomWorkspaceId matches ``tag_value`` case-insensitively (system reads, e.g. ingestion)."""
     return Workspace.objects.filter(tenant=tenant, workspace_id__iexact=(tag_value or "").strip()).first()
+
+
+def domain_match(*, tenant, tag_value: str) -> Domain | None:
+    """The domain whose slug, else name, matches the loomDomain tag ``tag_value`` case-insensitively (system reads)."""
+    value = (tag_value or "").strip()
+    if not value:
+        return None
+    qs = Domain.objects.filter(tenant=tenant)
+    return qs.filter(slug__iexact=value).first() or qs.filter(name__iexact=value).first()

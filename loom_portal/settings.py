@@ -10,6 +10,7 @@ from pathlib import Path
 
 import environ
 
+from loom_portal import observability
 from loom_portal.config import ConfigError, parse_broker_url, parse_database_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -52,6 +53,8 @@ INSTALLED_APPS = [
     "mozilla_django_oidc",
     "loom_portal",
     "domains",
+    "marketplace",
+    "chargeback",
 ]
 
 MIDDLEWARE = [
@@ -181,6 +184,20 @@ LOOM_SIGN_IN_HOOKS = ["domains.services.domain_roles_sync_from_groups"]
 OIDC_AUTHENTICATION_CALLBACK_URL = "oidc_authentication_callback"
 LOGIN_REDIRECT_URL_FAILURE = "/accounts/login/"
 
+# --- Azure clients (loom_portal.azure) -----------------------------------------
+# Empty: each cloud's Resource Manager endpoint. Tests point it at a loopback double.
+AZURE_MANAGEMENT_URL = env.str("AZURE_MANAGEMENT_URL", default="")
+# Tests and loopback doubles only: a static bearer token instead of DefaultAzureCredential.
+AZURE_STATIC_TOKEN = env.str("AZURE_STATIC_TOKEN", default="")
+AZURE_RETRY_TOTAL = env.int("AZURE_RETRY_TOTAL", default=5)
+AZURE_RETRY_BACKOFF_FACTOR = env.float("AZURE_RETRY_BACKOFF_FACTOR", default=0.8)
+# A throttling wait longer than this (seconds) is not slept in-process: the job is retried later.
+AZURE_RETRY_MAX_WAIT = env.float("AZURE_RETRY_MAX_WAIT", default=60.0)
+
+# --- Chargeback ------------------------------------------------------------------
+# Trailing days Azure may restate: re-pulled on every scheduled ingest.
+CHARGEBACK_RESTATEMENT_DAYS = env.int("CHARGEBACK_RESTATEMENT_DAYS", default=3)
+
 # --- REST ------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -200,6 +217,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # One name for the sensitivity labels, whichever model field uses them.
+    "ENUM_NAME_OVERRIDES": {"SensitivityLabelEnum": "loom_portal.choices.SensitivityLabel"},
 }
 
 GRAPHENE = {"SCHEMA": "loom_portal.schema.schema", "ATOMIC_MUTATIONS": True}
@@ -246,10 +265,18 @@ if PRODUCTION:
     SECURE_CONTENT_TYPE_NOSNIFF = True
     X_FRAME_OPTIONS = "DENY"
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
-}
+# --- Observability (loom_portal.observability) ------------------------------------
+# JSON lines (request id, tenant id, user id; credentials redacted) or plain text on stderr.
+LOG_FORMAT = env.str("LOG_FORMAT", default="json" if PRODUCTION else "text")
+if LOG_FORMAT not in ("json", "text"):
+    raise ConfigError("LOG_FORMAT: expected json or text, got " + repr(LOG_FORMAT))
+LOGGING = observability.logging_config(log_format=LOG_FORMAT, level=env.str("LOG_LEVEL", default="INFO"))
+# Request counts and latency for Prometheus, right after the request id is known.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("loom_portal.middleware.RequestIdMiddleware") + 1, "loom_portal.observability.RequestContextMiddleware"
+)
+# /metrics requires "Authorization: Bearer <METRICS_TOKEN>" when this is set.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# Traces and metrics go to Application Insights only when this is set (observability.setup()).
+APPLICATIONINSIGHTS_CONNECTION_STRING = env.str("APPLICATIONINSIGHTS_CONNECTION_STRING", default="")
+OTEL_SERVICE_NAME = env.str("OTEL_SERVICE_NAME", default="loom-portal")

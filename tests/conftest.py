@@ -84,3 +84,15 @@ def on_postgres():
 
 
 requires_postgres = pytest.mark.skipif(not on_postgres(), reason="needs PostgreSQL (make test)")
+
+
+@pytest.fixture
+def published_product(platform_owner, domain):
+    """A published data product of the Finance domain, with a scopable column (built through the services)."""
+    from marketplace import services as product_services
+
+    product = product_services.product_create(
+        actor=platform_owner, domain=domain, name="General ledger entries", tags=["ledger"],
+        columns=[{"name": "entry_id", "data_type": "bigint"}, {"name": "region", "data_type": "text", "is_scopable": True}],
+    )
+    return product_services.product_publish(actor=platform_owner, product=product)

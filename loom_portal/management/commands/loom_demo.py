@@ -12,6 +12,7 @@ from domains.choices import DomainRole
 from loom_portal import services
 from loom_portal.choices import SensitivityLabel
 from loom_portal.models import Tenant, User
+from marketplace.demo import load_demo_products
 
 DEMO_PASSWORD = "Loom-demo-2026!"
 
@@ -76,6 +77,7 @@ class Command(BaseCommand):
             domain_services.domain_assign_role(actor=operator, domain=domains["finance"], user=users["owner"], role=DomainRole.OWNER)
             for dslug in ("finance", "mission-ops"):
                 domain_services.domain_assign_role(actor=operator, domain=domains[dslug], user=users["steward"], role=DomainRole.STEWARD)
+            load_demo_products(operator)
         if not quiet:
             self.stdout.write(self.style.SUCCESS("Demo data loaded. Sign in at http://127.0.0.1:8000 with:"))
             for tenant_name, label, email in accounts:

@@ -1,0 +1,65 @@
+"""Authorization rules for chargeback (see loom_portal.authz).
+
+Finance sees the tenant's cost; a domain owner sees the cost of the domains they
+own (showback); everyone else sees nothing. Unallocated cost (no domain) is
+finance's alone. Cost scopes are configured by platform owners.
+"""
+
+from django.apps import apps
+from django.db.models import Q
+
+from chargeback.models import CostRecord, CostScope, UnmappedTagValue
+from domains.choices import DomainRole
+from domains.policies import domains_where
+from loom_portal import authz
+
+
+def _owned_domains(actor):
+    return domains_where(actor, DomainRole.OWNER)
+
+
+@authz.register("chargeback.view_reports")
+def _view_reports(actor):
+    """May open the chargeback pages and REST at all."""
+    return actor.is_finance or actor.is_domain_owner
+
+
+@authz.register("chargeback.view_costrecord", model=CostRecord)
+def _view_costrecord(actor):
+    if actor.is_finance:
+        return authz.ALL
+    return Q(domain__in=_owned_domains(actor))
+
+
+@authz.register(
+    "chargeback.view_domain_costs", model=apps.get_model("domains", "Domain"), visible_via="domains.view_domain"
+)
+def _view_domain_costs(actor):
+    if actor.is_finance:
+        return authz.ALL
+    return Q(pk__in=_owned_domains(actor))
+
+
+@authz.register("chargeback.view_costscope", model=CostScope)
+def _view_costscope(actor):
+    return authz.ALL if (actor.is_platform_owner or actor.is_finance) else authz.NOTHING
+
+
+@authz.register("chargeback.change_costscope", model=CostScope, visible_via="chargeback.view_costscope")
+def _change_costscope(actor):
+    return authz.ALL if actor.is_platform_owner else authz.NOTHING
+
+
+@authz.register("chargeback.delete_costscope", model=CostScope, visible_via="chargeback.view_costscope")
+def _delete_costscope(actor):
+    return authz.ALL if actor.is_platform_owner else authz.NOTHING
+
+
+@authz.register("chargeback.add_costscope")
+def _add_costscope(actor):
+    return actor.is_platform_owner
+
+
+@authz.register("chargeback.view_unmappedtagvalue", model=UnmappedTagValue)
+def _view_unmappedtagvalue(actor):
+    return authz.ALL if (actor.is_platform_owner or actor.is_finance) else authz.NOTHING

@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class MarketplaceConfig(AppConfig):
+    name = "marketplace"
+    verbose_name = "Data products catalog"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from marketplace import policies  # noqa: F401 - registers the catalog rules

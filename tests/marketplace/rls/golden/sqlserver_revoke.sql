@@ -1,0 +1,1 @@
+DELETE FROM [loom_rls].[entitlement] WHERE [grant_id] = 42;
