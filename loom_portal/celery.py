@@ -1,6 +1,7 @@
 """The Celery app. Without CELERY_BROKER_URL tasks run eagerly (the embedded demo)."""
 
 import os
+import sys
 
 from celery import Celery
 
@@ -12,3 +13,10 @@ app = Celery("loom_portal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 observability.setup(celery_app=app)  # JSON logs in worker/beat; telemetry export per process when configured
+
+if os.path.basename(sys.argv[0]) == "celery":
+    # The worker and beat load settings lazily, deep inside Celery's start-up; load them now so a
+    # broken DATABASE_URL or CELERY_BROKER_URL stops the process with one line naming the setting.
+    from loom_portal.config import load_settings_or_exit
+
+    load_settings_or_exit()

@@ -86,3 +86,20 @@ def _error(setting: str, url: str, template: str) -> ConfigError:
     if password:  # as a token, so a one-letter password does not mangle the words around it
         message = re.sub(rf"(?<![A-Za-z0-9]){re.escape(password)}(?![A-Za-z0-9])", "***", message)
     return ConfigError(" ".join(message.split()))  # one line, whatever the library said
+
+
+def load_settings_or_exit(*, exit_code: int = 2) -> None:
+    """Load Django's settings now; a ConfigError stops the process with one line naming the setting.
+
+    Called where a process starts outside manage.py (gunicorn's wsgi, Celery worker and beat),
+    so a broken DATABASE_URL or CELERY_BROKER_URL never ends in a traceback.
+    """
+    import sys
+
+    from django.conf import settings
+
+    try:
+        settings.INSTALLED_APPS  # noqa: B018 - forces the settings module to load
+    except ConfigError as exc:
+        print(f"Configuration error: {exc}", file=sys.stderr, flush=True)
+        raise SystemExit(exit_code) from None
