@@ -27,7 +27,8 @@ def test_a_plain_retry_after_counts_when_it_is_the_largest():
 
 
 def test_no_throttling_header_means_no_requested_wait_and_garbage_is_ignored():
-    assert retry_after_seconds({"Content-Type": "application/json"}) is None
+    no_wait = retry_after_seconds({"Content-Type": "application/json"})
+    assert no_wait is None
     requested_wait = retry_after_seconds({f"{PREFIX}-qpu-retry-after": "soon", "Retry-After": "4"})
     assert requested_wait == 4
 
