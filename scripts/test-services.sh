@@ -20,6 +20,7 @@ missing=()
 [ -x "$PG_BIN/pg_ctl" ] || missing+=(postgresql-15 postgresql-contrib-15)
 command -v redis-server >/dev/null || missing+=(redis-server)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+command -v npm >/dev/null || missing+=(nodejs npm)
 if [ ${#missing[@]} -gt 0 ]; then
   log "installing ${missing[*]} from Debian packages"
   as_root apt-get update -qq
@@ -59,11 +60,19 @@ if ! redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping >/dev/null 2>&1; then
   for _ in $(seq 50); do redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
 fi
 
+# --- npm test tools (Cosmos DB emulator, Azurite, tsc), pinned by tests/npm/package-lock.json ---
+NPM_DIR="$ROOT/tests/npm"
+if [ ! -f "$NPM_DIR/node_modules/.package-lock.json" ] || [ "$NPM_DIR/package-lock.json" -nt "$NPM_DIR/node_modules/.package-lock.json" ]; then
+  log "installing npm test tools into tests/npm/node_modules"
+  (cd "$NPM_DIR" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+fi
+
 mkdir -p "$ROOT/.cache"
 cat > "$ROOT/.cache/test.env" <<ENV
 DATABASE_URL=postgres://loom:loom@127.0.0.1:$PG_PORT/loom
 REDIS_URL=redis://127.0.0.1:$REDIS_PORT/0
 LOOM_TEST_BROKER_URL=redis://127.0.0.1:$REDIS_PORT/1
 LOOM_CHROMIUM=/usr/bin/chromium
+LOOM_NODE_BIN=$NPM_DIR/node_modules/.bin
 ENV
 log "ready: PostgreSQL :$PG_PORT, Redis :$REDIS_PORT, Chromium $(/usr/bin/chromium --version 2>/dev/null | head -1)"
