@@ -26,8 +26,34 @@ class TagKey(models.TextChoices):
 class GroupBy(models.TextChoices):
     DOMAIN = "domain", "Domain"
     WORKSPACE = "workspace", "Workspace"
+    PRODUCT = "product", "Data product (showback by data-API usage)"
 
 
 class Granularity(models.TextChoices):
     DAY = "day", "Day"
     MONTH = "month", "Month"
+
+
+class ThresholdType(models.TextChoices):
+    """Azure budget notification kinds: spend so far, or spend forecast for the period."""
+
+    ACTUAL = "Actual", "Actual"
+    FORECASTED = "Forecasted", "Forecasted"
+
+
+class BudgetTimeGrain(models.TextChoices):
+    MONTHLY = "Monthly", "Monthly"
+
+
+class PushState(models.TextChoices):
+    """Where a budget stands with Azure."""
+
+    PENDING = "pending", "Waiting to be pushed"
+    PUSHED = "pushed", "In Azure"
+    FAILED = "failed", "Push failed"
+
+
+class AllocationMethod(models.TextChoices):
+    PROPORTIONAL = "proportional", "Proportional to tagged spend"
+    EVEN = "even", "Evenly"
+    FIXED = "fixed", "Fixed percentages"

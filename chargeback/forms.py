@@ -1,6 +1,7 @@
 """Query-parameter forms for the chargeback pages and REST: each error names the parameter."""
 
 import datetime as dt
+from decimal import Decimal
 
 from django import forms
 from django.utils import timezone
@@ -98,4 +99,52 @@ class CostQueryForm(_Period):
         cleaned = super().clean()
         cleaned["group_by"] = cleaned.get("group_by") or GroupBy.DOMAIN
         cleaned["granularity"] = cleaned.get("granularity") or Granularity.MONTH
+        if cleaned["group_by"] == GroupBy.PRODUCT and cleaned["granularity"] != Granularity.MONTH:
+            self.add_error("granularity", "granularity: group_by=product is reported by month.")
         return cleaned
+
+
+class BudgetForm(forms.Form):
+    """The finance budget form. It only parses; the budget services validate and name any bad field."""
+
+    name = forms.CharField(max_length=63, help_text="Also the Azure budget name: letters, digits, - and _.")
+    cost_scope = forms.ModelChoiceField(queryset=None, help_text="The Azure scope the budget is created at.")
+    domain = forms.ModelChoiceField(queryset=None, required=False, help_text="A domain, or")
+    workspace = forms.ModelChoiceField(queryset=None, required=False, help_text="a workspace.")
+    amount = forms.DecimalField(max_digits=18, decimal_places=2, min_value=Decimal("0.01"))
+    currency = forms.CharField(max_length=3, initial="USD")
+    start_date = forms.DateField(help_text="The first day of a month (YYYY-MM-DD).")
+    end_date = forms.DateField(required=False, help_text="Optional last day.")
+    thresholds = forms.CharField(
+        initial="Actual 80, Actual 100, Forecasted 100",
+        help_text="Comma-separated: Actual or Forecasted, then a percentage.",
+    )
+    contact_emails = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}), help_text="One or more.")
+    contact_groups = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 2}), help_text="Azure Monitor action group ids (optional)."
+    )
+
+    def __init__(self, *args, cost_scopes, domains, workspaces, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["cost_scope"].queryset = cost_scopes
+        self.fields["domain"].queryset = domains
+        self.fields["workspace"].queryset = workspaces
+
+    def clean_thresholds(self):
+        items = []
+        for n, part in enumerate([p.strip() for p in self.cleaned_data["thresholds"].split(",") if p.strip()], start=1):
+            words = part.replace("%", " ").split()
+            if len(words) != 2 or not words[1].isdigit():
+                raise forms.ValidationError(f"Threshold {n} ({part!r}): write e.g. 'Actual 80' or 'Forecasted 100'.")
+            items.append({"type": words[0].capitalize(), "percent": int(words[1])})
+        return items
+
+    @staticmethod
+    def initial_from(budget) -> dict:
+        return {
+            "name": budget.name, "cost_scope": budget.cost_scope_id, "domain": budget.domain_id,
+            "workspace": budget.workspace_id, "amount": budget.amount, "currency": budget.currency,
+            "start_date": budget.start_date, "end_date": budget.end_date,
+            "thresholds": ", ".join(f"{t['type']} {t['percent']}" for t in budget.thresholds),
+            "contact_emails": "\n".join(budget.contact_emails), "contact_groups": "\n".join(budget.contact_groups),
+        }

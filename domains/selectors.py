@@ -62,3 +62,11 @@ def domain_match(*, tenant, tag_value: str) -> Domain | None:
         return None
     qs = Domain.objects.filter(tenant=tenant)
     return qs.filter(slug__iexact=value).first() or qs.filter(name__iexact=value).first()
+
+
+def domain_role_holders(domain: Domain, *roles: str):
+    """Active users holding one of ``roles`` (DomainRole values) on ``domain`` directly: whom to notify."""
+    from django.contrib.auth import get_user_model
+
+    holders = DomainUserObjectPermission.objects.filter(content_object=domain, permission__codename__in=roles)
+    return get_user_model().objects.filter(pk__in=holders.values("user"), is_active=True)

@@ -9,6 +9,7 @@ actor's reach are 404 before object permissions are ever checked.
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, permissions
 
 from loom_portal import authz
@@ -76,3 +77,21 @@ class BearerTokenAuthentication:
 
     def authenticate_header(self, request):
         return 'Bearer realm="loom-portal"'
+
+
+@csrf_exempt  # nothing to protect: it only ever answers 404 (or a redirect for GET)
+def not_found(request, unmatched: str = ""):
+    """Unmatched paths under /api/ answer JSON 404 (what the OpenAPI document promises), not the HTML page;
+    a path missing only its trailing slash is redirected as Django's APPEND_SLASH would."""
+    from django.http import HttpResponsePermanentRedirect, JsonResponse
+    from django.urls import Resolver404, resolve
+
+    if not request.path.endswith("/") and request.method in ("GET", "HEAD"):
+        try:
+            match = resolve(request.path + "/")
+        except Resolver404:
+            match = None
+        if match is not None and match.func is not not_found:
+            query = request.META.get("QUERY_STRING", "")
+            return HttpResponsePermanentRedirect(request.path + "/" + (f"?{query}" if query else ""))
+    return JsonResponse({"detail": "Not found."}, status=404)

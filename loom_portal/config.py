@@ -55,6 +55,26 @@ def parse_broker_url(url: str, *, setting: str) -> str:
     return url
 
 
+_SERVING_SCHEMES = {"sqlite", "postgres", "postgresql"}
+_SERVING_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
+
+
+def parse_serving_databases(value: str, *, setting: str) -> dict[str, str]:
+    """``name=url,name=url`` → {name: url}. Names are what products give as their source database."""
+    databases: dict[str, str] = {}
+    for item in filter(None, (part.strip() for part in (value or "").split(","))):
+        name, eq, url = item.partition("=")
+        name, url = name.strip(), url.strip()
+        if not eq or not _SERVING_NAME.fullmatch(name):
+            raise _error(setting, url, f"each entry must read name=url with a plain name; {name!r} is not one")
+        if _scheme(url) not in _SERVING_SCHEMES:
+            raise _error(setting, url, f"{name}: unsupported or malformed URL {{url}} (expected postgres://... or sqlite:///folder)")
+        if name in databases:
+            raise _error(setting, url, f"{name} is listed twice")
+        databases[name] = url
+    return databases
+
+
 def _scheme(url: str) -> str:
     try:
         return urlsplit(url).scheme

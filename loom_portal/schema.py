@@ -4,10 +4,16 @@ import graphene
 
 from domains.graphql.queries import DomainQuery
 from loom_portal.graphql.queries import CoreQuery
+from marketplace.graphql.mutations import CatalogMutation
+from marketplace.graphql.queries import CatalogQuery
 
 
-class Query(CoreQuery, DomainQuery, graphene.ObjectType):
+class Query(CoreQuery, DomainQuery, CatalogQuery, graphene.ObjectType):
     pass
 
 
-schema = graphene.Schema(query=Query)
+class Mutation(CatalogMutation, graphene.ObjectType):
+    pass
+
+
+schema = graphene.Schema(query=Query, mutation=Mutation)

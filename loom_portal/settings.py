@@ -11,7 +11,7 @@ from pathlib import Path
 import environ
 
 from loom_portal import observability
-from loom_portal.config import ConfigError, parse_broker_url, parse_database_url
+from loom_portal.config import ConfigError, parse_broker_url, parse_database_url, parse_serving_databases
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "domains",
     "marketplace",
     "chargeback",
+    "devportal",
 ]
 
 MIDDLEWARE = [
@@ -85,6 +86,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "loom_portal.context_processors.portal",
+                "marketplace.context_processors.access_nav",
             ],
         },
     },
@@ -117,6 +119,36 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
 # The queue tasks go to and workers read (`celery -A loom_portal worker -Q <name>`).
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
+# Periodic jobs: the DatabaseScheduler copies these into django-celery-beat's tables at start-up, where
+# platform owners can pause or reschedule them in the admin.
+CELERY_BEAT_SCHEDULE = {
+    "grants-expire": {"task": "marketplace.grants_expire", "schedule": 300.0},
+    "grants-reconcile": {"task": "marketplace.grants_reconcile", "schedule": 3600.0},
+    "grants-recertify": {"task": "marketplace.grants_recertify", "schedule": 86400.0},
+    "access-requests-remind": {"task": "marketplace.access_requests_remind", "schedule": 3600.0},
+    "apim-reconcile": {"task": "marketplace.apim_reconcile", "schedule": 900.0},
+}
+
+# --- Access: serving databases, RLS principals, request and grant policy ----
+# Where products' data is served from, by the name products give as their source database:
+# "finance=postgres://owner:pw@host:5432/finance,hr=sqlite:///path/to/folder". The URL's user must own the
+# protected tables (it writes entitlements and runs consumers' queries after SET ROLE). The embedded demo
+# serves its sample tables from SQLite files in .cache/serving.
+SERVING_DATABASES = parse_serving_databases(
+    env.str(
+        "LOOM_SERVING_DATABASES",
+        default=f"finance=sqlite:///{BASE_DIR / '.cache' / 'serving'}" if DATABASES["default"]["ENGINE"].endswith("sqlite3") else "",
+    ),
+    setting="LOOM_SERVING_DATABASES",
+)
+# Consumers' database roles are this prefix plus the user's id.
+RLS_PRINCIPAL_PREFIX = env.str("LOOM_RLS_PRINCIPAL_PREFIX", default="loom_user_")
+ACCESS_REQUEST_SLA_HOURS = env.int("ACCESS_REQUEST_SLA_HOURS", default=48)
+GRANT_RECERTIFY_DAYS = env.int("GRANT_RECERTIFY_DAYS", default=90)
+# Grants unused (no data-API call) for this many days are revoked by grants_recertify; 0 turns it off.
+GRANT_AUTO_REVOKE_UNUSED_DAYS = env.int("GRANT_AUTO_REVOKE_UNUSED_DAYS", default=0)
+DATA_API_MAX_PAGE = 1000
+DATA_API_MAX_CSV_ROWS = env.int("DATA_API_MAX_CSV_ROWS", default=1_000_000)
 
 # --- Auth ------------------------------------------------------------------
 AUTH_USER_MODEL = "loom_portal.User"
@@ -194,9 +226,35 @@ AZURE_RETRY_BACKOFF_FACTOR = env.float("AZURE_RETRY_BACKOFF_FACTOR", default=0.8
 # A throttling wait longer than this (seconds) is not slept in-process: the job is retried later.
 AZURE_RETRY_MAX_WAIT = env.float("AZURE_RETRY_MAX_WAIT", default=60.0)
 
+# --- API Management (marketplace.apim, devportal) ----------------------------------
+# The APIM instance products are published to; empty APIM_SERVICE_NAME = publishing is off.
+APIM_SUBSCRIPTION_ID = env.str("APIM_SUBSCRIPTION_ID", default="")
+APIM_RESOURCE_GROUP = env.str("APIM_RESOURCE_GROUP", default="")
+APIM_SERVICE_NAME = env.str("APIM_SERVICE_NAME", default="")
+# The gateway consumers call (https://<service>.azure-api.net); shown in snippets.
+APIM_GATEWAY_URL = env.str("APIM_GATEWAY_URL", default="")
+# Seconds between polls of a long-running APIM operation (an OpenAPI import).
+APIM_POLLING_INTERVAL = env.float("APIM_POLLING_INTERVAL", default=5.0)
+# The portal's own public URL: the backend of published APIs and the base of the snippets.
+PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://localhost:8000")
+
+# --- Cosmos DB mirror of the catalog (marketplace.listings) ---------------------------
+# Published products are mirrored to the Loom Console's container; empty COSMOS_ENDPOINT = mirror off.
+COSMOS_ENDPOINT = env.str("COSMOS_ENDPOINT", default="")
+COSMOS_KEY = env.str("COSMOS_KEY", default="")
+COSMOS_DATABASE = env.str("COSMOS_DATABASE", default="")
+COSMOS_LISTINGS_CONTAINER = env.str("COSMOS_LISTINGS_CONTAINER", default="marketplace-listings")
+# Tests only: the loopback Cosmos emulator serves a self-signed certificate.
+COSMOS_CONNECTION_VERIFY = env.bool("COSMOS_CONNECTION_VERIFY", default=True)
+if PRODUCTION and not COSMOS_CONNECTION_VERIFY:
+    raise ConfigError("COSMOS_CONNECTION_VERIFY: certificate checks cannot be turned off in production")
+
 # --- Chargeback ------------------------------------------------------------------
 # Trailing days Azure may restate: re-pulled on every scheduled ingest.
 CHARGEBACK_RESTATEMENT_DAYS = env.int("CHARGEBACK_RESTATEMENT_DAYS", default=3)
+# FOCUS exports in Blob Storage: a connection string (a SAS or key; Azurite in tests). Empty: the portal's
+# Azure credential (managed identity) against the account_url the import is given.
+CHARGEBACK_FOCUS_STORAGE_CONNECTION_STRING = env.str("CHARGEBACK_FOCUS_STORAGE_CONNECTION_STRING", default="")
 
 # --- REST ------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -218,7 +276,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     # One name for the sensitivity labels, whichever model field uses them.
-    "ENUM_NAME_OVERRIDES": {"SensitivityLabelEnum": "loom_portal.choices.SensitivityLabel"},
+    "ENUM_NAME_OVERRIDES": {
+        "SensitivityLabelEnum": "loom_portal.choices.SensitivityLabel",
+        "ProductStatusEnum": "marketplace.choices.ProductStatus",
+        "AccessRequestStatusEnum": "marketplace.choices.AccessRequestStatus",
+        "GrantStatusEnum": "marketplace.choices.GrantStatus",
+    },
 }
 
 GRAPHENE = {"SCHEMA": "loom_portal.schema.schema", "ATOMIC_MUTATIONS": True}

@@ -1,15 +1,16 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.permissions import IsAuthenticated
 
-from loom_portal import observability, views
+from loom_portal import api, observability, views
 from loom_portal.graphql.view import PortalGraphQLView
 
 api_v1 = [
     path("", include("domains.api.urls")),
     path("", include("chargeback.api.urls")),
     path("", include("marketplace.api.urls")),
+    re_path(r"^(?P<unmatched>.*)$", api.not_found),
 ]
 
 urlpatterns = [
@@ -25,6 +26,7 @@ urlpatterns = [
     path("domains/", include("domains.urls")),
     path("chargeback/", include("chargeback.urls")),
     path("catalog/", include("marketplace.urls")),
+    path("developers/", include("devportal.urls")),
     path("accounts/", include("allauth.urls")),
     path("oidc/", include("loom_portal.auth.urls")),
     path("admin/", admin.site.urls),
@@ -36,4 +38,6 @@ urlpatterns = [
         name="api_docs",
     ),
     path("graphql/", PortalGraphQLView.as_view(), name="graphql"),
+    path("access/", include("marketplace.access_urls")),
+    path("data/v1/", include("marketplace.data_api")),
 ]

@@ -5,10 +5,12 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 
-from loom_portal.admin_base import PolicyAdmin, ServiceForm
+from loom_portal.admin_base import PolicyAdmin, ReadOnlyPolicyAdmin, ServiceForm
 from loom_portal.choices import SensitivityLabel
 from marketplace import services
-from marketplace.models import DataProduct, LineageEdge, ProductColumn
+from marketplace.models import AccessApproval, AccessRequest, DataProduct, Grant, LineageEdge, ProductColumn
+from marketplace.services import access as access_services
+from marketplace.services import grants as grant_services
 
 
 class _ReadOnlyInline(admin.TabularInline):
@@ -154,3 +156,58 @@ class DataProductAdmin(PolicyAdmin):
     @admin.action(description="Deprecate selected products", permissions=["change"])
     def deprecate_selected(self, request, queryset):
         self._act(request, queryset, services.product_deprecate, "Deprecated")
+
+from marketplace.apim import admin as apim_admin  # noqa: E402,F401 - API Management tiers and publications
+
+# --- Access: requests and grants (read in the back office; decisions through the services) ------------
+
+
+
+class AccessApprovalInline(_ReadOnlyInline):
+    model = AccessApproval
+    fields = ["step", "approver", "note", "created_at"]
+    readonly_fields = fields
+
+
+@admin.register(AccessRequest)
+class AccessRequestAdmin(ReadOnlyPolicyAdmin):
+    perms = {"view": "marketplace.view_accessrequest"}
+    list_display = ["id", "product", "requester", "status", "duration_days", "approvals_required", "created_at"]
+    list_filter = ["status", ("product__domain", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["product__name", "requester__email", "purpose"]
+    list_select_related = ["product", "requester"]
+    readonly_fields = ["product", "requester", "purpose", "scope", "duration_days", "status", "approvals_required",
+                       "decided_by", "decided_at", "decision_reason", "reminded_at", "created_at"]
+    fields = readonly_fields
+    inlines = [AccessApprovalInline]
+    actions = ["approve_selected"]
+
+    @admin.action(description="Approve the selected requests (through the access services)")
+    def approve_selected(self, request, queryset):
+        done, errors = access_services.access_requests_decide(actor=request.user, requests=list(queryset), approve=True)
+        if done:
+            messages.success(request, f"{done} request(s) approved.")
+        for error in errors:
+            messages.error(request, error)
+
+
+@admin.register(Grant)
+class GrantAdmin(ReadOnlyPolicyAdmin):
+    perms = {"view": "marketplace.view_grant"}
+    list_display = ["id", "product", "grantee", "status", "engine", "expires_at", "last_used_at", "verified_at"]
+    list_filter = ["status", "engine", ("product__domain", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["product__name", "grantee__email", "principal"]
+    list_select_related = ["product", "grantee"]
+    readonly_fields = ["product", "grantee", "request", "principal", "engine", "scope", "status", "status_reason",
+                       "apply_sql", "expires_at", "activated_at", "ended_at", "ended_by", "engine_applied",
+                       "verified_at", "recertified_at", "last_used_at", "created_at"]
+    fields = readonly_fields
+    actions = ["revoke_selected"]
+
+    @admin.action(description="Revoke the selected grants (reason: revoked in the back office)")
+    def revoke_selected(self, request, queryset):
+        for grant in queryset:
+            try:
+                grant_services.grant_revoke(actor=request.user, grant=grant, reason="Revoked in the back office.")
+            except (ValidationError, PermissionError, PermissionDenied, Http404) as exc:
+                messages.error(request, f"Grant #{grant.pk}: {' '.join(getattr(exc, 'messages', [str(exc)]))}")

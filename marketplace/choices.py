@@ -69,3 +69,50 @@ class ProductSort(models.TextChoices):
     RELEVANCE = "relevance", "Relevance"
     NEWEST = "newest", "Newest"
     NAME = "name", "Name"
+
+
+class AccessRequestStatus(models.TextChoices):
+    """requested → approved | denied | withdrawn (see marketplace.services.access)."""
+
+    REQUESTED = "requested", "Requested"
+    APPROVED = "approved", "Approved"
+    DENIED = "denied", "Denied"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class ApprovalStep(models.TextChoices):
+    """Highly Confidential products need both steps, in this order; others need the steward's only."""
+
+    STEWARD = "steward", "Steward"
+    DOMAIN_OWNER = "domain_owner", "Domain owner"
+
+
+class GrantStatus(models.TextChoices):
+    """pending → active → expired | revoked; ``failed`` when the engine did not enforce the scope."""
+
+    PENDING = "pending", "Pending"
+    ACTIVE = "active", "Active"
+    FAILED = "failed", "Failed"
+    EXPIRED = "expired", "Expired"
+    REVOKED = "revoked", "Revoked"
+
+
+#: Grants whose entitlement rows should exist in the engine.
+LIVE_GRANT_STATUSES = (GrantStatus.PENDING, GrantStatus.ACTIVE, GrantStatus.FAILED)
+
+
+class ApiPublicationState(models.TextChoices):
+    PENDING = "pending", "Pending sync"
+    PUBLISHED = "published", "Published"
+    FAILED = "failed", "Failed"
+    UNPUBLISHING = "unpublishing", "Being removed"
+    REMOVED = "removed", "Removed"
+
+
+class ApiSubscriptionState(models.TextChoices):
+    """Mirrors APIM's subscription states that the portal drives."""
+
+    PENDING = "pending", "Pending sync"
+    ACTIVE = "active", "Active"
+    SUSPENDED = "suspended", "Suspended"
+    FAILED = "failed", "Failed"

@@ -149,3 +149,62 @@ def load_demo_products(admin_user) -> list:
         by_slug[slug] = product
         created.append(product)
     return created
+
+
+# --- Access demo: sample rows served by the embedded engine, a live grant and a waiting request ---------
+
+REGIONS = [("EMEA", ["DE", "FR", "GB", "NL"]), ("APAC", ["JP", "AU", "SG"]), ("AMER", ["US", "CA", "BR"])]
+
+
+def load_demo_serving_rows(database: str = "finance") -> int:
+    """Fill ``gl.journal_entries`` in the demo's SQLite serving database (when ``database`` is served from
+    SQLite) with 240 deterministic journal lines. Returns the rows written (0 when already there)."""
+    from django.conf import settings
+
+    from marketplace.serving import open_sqlite
+
+    url = settings.SERVING_DATABASES.get(database, "")
+    if not url.startswith("sqlite:"):
+        return 0
+    conn = open_sqlite(url, database, ("gl",))
+    try:
+        conn.execute(
+            'CREATE TABLE IF NOT EXISTS "gl"."journal_entries" (entry_id INTEGER PRIMARY KEY, posted_on TEXT, '
+            "account_code TEXT, cost_centre TEXT, region TEXT, country TEXT, amount NUMERIC, currency TEXT)"
+        )
+        if conn.execute('SELECT count(*) FROM "gl"."journal_entries"').fetchone()[0]:
+            return 0
+        rows = []
+        for i in range(240):
+            region, countries = REGIONS[i % 3]
+            rows.append((i + 1, f"2026-{(i % 10) + 1:02d}-{(i % 27) + 1:02d}", f"{4000 + i % 17}", f"CC-{1001 + i % 4}",
+                         region, countries[i % len(countries)], round(((i * 7919) % 100000) / 100 - 250, 2),
+                         "EUR" if region == "EMEA" else "USD"))
+        conn.executemany('INSERT INTO "gl"."journal_entries" VALUES (?, ?, ?, ?, ?, ?, ?, ?)', rows)
+        conn.commit()
+        return len(rows)
+    finally:
+        conn.close()
+
+
+def load_demo_access(admin_user) -> None:
+    """The demo consumer holds EMEA rows of the general ledger (applied by the embedded engine) and waits for
+    APAC vendor payments; idempotent."""
+    from marketplace.services import access
+
+    load_demo_serving_rows()
+    people = {u.email.split("@")[0]: u for u in user_list(actor=admin_user)}
+    consumer, steward = people.get("consumer"), people.get("steward")
+    if consumer is None or steward is None:
+        return
+    products = {p.slug: p for p in selectors.product_list(actor=admin_user)}
+    if selectors.access_request_list(actor=consumer, mine=True).exists():
+        return
+    ledger, payments = products.get("general-ledger-entries"), products.get("vendor-payments")
+    if ledger is not None:
+        request = access.access_request_create(actor=consumer, product=ledger, scope={"region": ["EMEA"]},
+                                               duration_days=90, purpose="Monthly EMEA close review in Power BI.")
+        access.access_request_approve(actor=steward, request=request, note="Standard finance analyst access.")
+    if payments is not None and payments.status == "published":
+        access.access_request_create(actor=consumer, product=payments, scope={"region": ["APAC"]},
+                                     duration_days=30, purpose="Reconcile APAC vendor payments for the audit.")

@@ -9,9 +9,15 @@ from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from loom_portal.choices import SensitivityLabel
 from marketplace.choices import (
+    LIVE_GRANT_STATUSES,
+    AccessRequestStatus,
+    ApiPublicationState,
+    ApiSubscriptionState,
+    ApprovalStep,
     ColumnClassification,
     Discoverability,
     Freshness,
+    GrantStatus,
     ProductKind,
     ProductStatus,
     SourceEngine,
@@ -44,6 +50,9 @@ class DataProduct(models.Model):
     source_schema = models.CharField(max_length=200, blank=True)
     source_table = models.CharField(max_length=200, blank=True)
     source_path = models.CharField(max_length=500, blank=True, help_text="For file sets and APIs: a path or URL.")
+    all_rows_requestable = models.BooleanField(
+        default=True, help_text="Consumers may ask for every row; otherwise a request must scope a column."
+    )
     freshness_sla_hours = models.PositiveIntegerField(null=True, blank=True)
     last_refreshed_at = models.DateTimeField(null=True, blank=True)
     # Denormalised by the services from the SLA and last refresh, so the freshness facet is a plain filter.
@@ -201,3 +210,226 @@ class ProductGroupObjectPermission(GroupObjectPermissionBase):
 
     class Meta(GroupObjectPermissionBase.Meta):
         pass
+
+
+# --- Access: requests, grants, keys, usage ---------------------------------------------
+
+
+class AccessRequest(models.Model):
+    """A consumer asks for rows of a product: a purpose, a row scope and a duration. Decided through services."""
+
+    tenant = models.ForeignKey("loom_portal.Tenant", on_delete=models.PROTECT, related_name="+")
+    product = models.ForeignKey(DataProduct, on_delete=models.PROTECT, related_name="access_requests")
+    requester = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="access_requests")
+    purpose = models.TextField()
+    # column -> allowed values (sorted lists of strings); {} = all rows.
+    scope = models.JSONField(default=dict, blank=True)
+    duration_days = models.PositiveIntegerField()
+    status = models.CharField(max_length=20, choices=AccessRequestStatus.choices,
+                              default=AccessRequestStatus.REQUESTED, db_index=True)
+    approvals_required = models.PositiveSmallIntegerField(default=1)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.TextField(blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["tenant", "status", "created_at"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(duration_days__gt=0), name="access_request_duration_positive"),
+            models.CheckConstraint(condition=Q(approvals_required__in=[1, 2]), name="access_request_one_or_two_approvals"),
+            # One open request per consumer and product: a second one would only split the steward's attention.
+            models.UniqueConstraint(fields=["product", "requester"], condition=Q(status="requested"),
+                                    name="access_request_one_open_per_product"),
+        ]
+
+    def __str__(self):
+        return f"#{self.pk} {self.requester} → {self.product}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == AccessRequestStatus.REQUESTED
+
+    @property
+    def scope_display(self) -> str:
+        if not self.scope:
+            return "All rows"
+        return "; ".join(f"{column} in {', '.join(values)}" for column, values in sorted(self.scope.items()))
+
+
+class AccessApproval(models.Model):
+    """One approval step given on a request. The unique step makes a double approval impossible."""
+
+    request = models.ForeignKey(AccessRequest, on_delete=models.CASCADE, related_name="approvals")
+    step = models.CharField(max_length=20, choices=ApprovalStep.choices)
+    approver = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["request", "step"], name="access_approval_one_per_step")]
+
+    def __str__(self):
+        return f"{self.get_step_display()} approval by {self.approver}"
+
+
+class Grant(models.Model):
+    """An approved request as enforced by the data engine. ``principal`` is the consumer's engine identity."""
+
+    tenant = models.ForeignKey("loom_portal.Tenant", on_delete=models.PROTECT, related_name="+")
+    product = models.ForeignKey(DataProduct, on_delete=models.PROTECT, related_name="grants")
+    request = models.OneToOneField(AccessRequest, on_delete=models.PROTECT, related_name="grant")
+    grantee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="grants")
+    principal = models.CharField(max_length=128)
+    engine = models.CharField(max_length=20, blank=True)
+    scope = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=20, choices=GrantStatus.choices, default=GrantStatus.PENDING, db_index=True)
+    status_reason = models.TextField(blank=True, help_text="Why the grant failed, or what a DBA must do.")
+    apply_sql = models.TextField(blank=True, help_text="The SQL that applies the grant on its engine.")
+    expires_at = models.DateTimeField(db_index=True)
+    activated_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                 related_name="+")
+    # Whether the engine still holds (or may hold) this grant's entitlement rows; cleared by a successful unapply.
+    engine_applied = models.BooleanField(default=False)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    recertified_at = models.DateTimeField(null=True, blank=True)
+    recertification_requested_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["grantee", "product", "status"])]
+
+    def __str__(self):
+        return f"Grant #{self.pk}: {self.grantee} on {self.product}"
+
+    @property
+    def is_live(self) -> bool:
+        return self.status in LIVE_GRANT_STATUSES
+
+    @property
+    def scope_display(self) -> str:
+        if not self.scope:
+            return "All rows"
+        return "; ".join(f"{column} in {', '.join(values)}" for column, values in sorted(self.scope.items()))
+
+
+class ApiKey(models.Model):
+    """A key for the data API, bound to one grant. Only a hash is stored; the key is shown once."""
+
+    tenant = models.ForeignKey("loom_portal.Tenant", on_delete=models.PROTECT, related_name="+")
+    grant = models.ForeignKey(Grant, on_delete=models.CASCADE, related_name="api_keys")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16, unique=True, help_text="Shown to tell keys apart; not a secret.")
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class ProductUsageDaily(models.Model):
+    """Data-API calls per product, consumer and day (usage figures, recertification evidence, showback)."""
+
+    tenant = models.ForeignKey("loom_portal.Tenant", on_delete=models.CASCADE, related_name="+")
+    product = models.ForeignKey(DataProduct, on_delete=models.CASCADE, related_name="usage_days")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    api_calls = models.PositiveIntegerField(default=0)
+    rows_returned = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-day"]
+        constraints = [models.UniqueConstraint(fields=["product", "user", "day"], name="usage_one_row_per_day")]
+        indexes = [models.Index(fields=["product", "day"])]
+
+    def __str__(self):
+        return f"{self.product} {self.user} {self.day}: {self.api_calls}"
+
+
+# --- API Management publishing --------------------------------------------------------
+
+
+class ApiTier(models.Model):
+    """A subscription tier (Bronze, Silver, Gold...): the rate limit and quota of a product's APIM policy."""
+
+    tenant = models.ForeignKey("loom_portal.Tenant", on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=60)
+    rate_limit_calls = models.PositiveIntegerField(help_text="Calls allowed per renewal period.")
+    rate_limit_period_seconds = models.PositiveIntegerField(default=60)
+    quota_calls = models.PositiveIntegerField(help_text="Calls allowed per quota period.")
+    quota_period_seconds = models.PositiveIntegerField(default=86400)
+
+    class Meta:
+        ordering = ["rate_limit_calls"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "name"], name="api_tier_unique_name"),
+            models.CheckConstraint(condition=Q(rate_limit_calls__gt=0) & Q(quota_calls__gt=0)
+                                   & Q(rate_limit_period_seconds__gt=0) & Q(quota_period_seconds__gt=0),
+                                   name="api_tier_positive"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class ApiPublication(models.Model):
+    """A product exposed as an API in Azure API Management: what was pushed, its ETags and the last sync."""
+
+    tenant = models.ForeignKey("loom_portal.Tenant", on_delete=models.CASCADE, related_name="+")
+    product = models.OneToOneField(DataProduct, on_delete=models.CASCADE, related_name="api_publication")
+    tier = models.ForeignKey(ApiTier, on_delete=models.PROTECT, related_name="publications")
+    state = models.CharField(max_length=20, choices=ApiPublicationState.choices, default=ApiPublicationState.PENDING)
+    apim_api_id = models.CharField(max_length=256, blank=True)
+    apim_product_id = models.CharField(max_length=256, blank=True)
+    api_etag = models.CharField(max_length=200, blank=True)
+    product_etag = models.CharField(max_length=200, blank=True)
+    policy_etag = models.CharField(max_length=200, blank=True)
+    openapi_sha256 = models.CharField(max_length=64, blank=True)
+    last_synced_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["product__name"]
+
+    def __str__(self):
+        return f"{self.product} in APIM ({self.get_state_display()})"
+
+
+class ApiSubscription(models.Model):
+    """The APIM subscription an active grant becomes (scoped to the product, owned by the consumer).
+    Its keys stay in APIM: the portal fetches them with listSecrets when the consumer asks."""
+
+    tenant = models.ForeignKey("loom_portal.Tenant", on_delete=models.CASCADE, related_name="+")
+    grant = models.OneToOneField(Grant, on_delete=models.CASCADE, related_name="api_subscription")
+    publication = models.ForeignKey(ApiPublication, on_delete=models.CASCADE, related_name="subscriptions")
+    apim_subscription_id = models.CharField(max_length=256)
+    state = models.CharField(max_length=20, choices=ApiSubscriptionState.choices, default=ApiSubscriptionState.PENDING)
+    etag = models.CharField(max_length=200, blank=True)
+    last_synced_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self):
+        return f"{self.apim_subscription_id} ({self.get_state_display()})"

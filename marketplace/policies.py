@@ -13,8 +13,15 @@ from django.db.models import Q
 from domains.selectors import domain_ids_for
 from loom_portal import authz
 from loom_portal.choices import SensitivityLabel
-from marketplace.choices import LISTED_STATUSES, Discoverability, ProductRole
-from marketplace.models import DataProduct, ProductGroupObjectPermission, ProductUserObjectPermission
+from marketplace.choices import LISTED_STATUSES, Discoverability, ProductRole, ProductStatus
+from marketplace.models import (
+    AccessRequest,
+    ApiKey,
+    DataProduct,
+    Grant,
+    ProductGroupObjectPermission,
+    ProductUserObjectPermission,
+)
 
 
 def products_where(actor, *roles: str):
@@ -78,3 +85,69 @@ def _manage_product_roles(actor):
     return Q(pk__in=products_where(actor, ProductRole.OWNER)) | Q(
         domain__in=domain_ids_for(actor=actor, perm="domains.change_domain")
     )
+
+
+# --- Access requests, grants and API keys -------------------------------------------------------------
+#
+# Reviewers of a request are the product's editors (its owners and stewards, the domain's owners and
+# stewards); a Highly Confidential request's second step belongs to the domain's owners. Nobody reviews
+# their own request. Consumers see their own requests, grants and keys.
+
+def _product_editors_q(actor, prefix: str) -> Q:
+    editable = DataProduct.objects.filter(editors_q(actor)).values("pk")
+    return Q(**{f"{prefix}__in": editable})
+
+
+@authz.register("marketplace.request_access", model=DataProduct, visible_via="marketplace.view_dataproduct")
+def _request_access(actor):
+    """Any member who sees a published product may ask for it."""
+    return Q(status=ProductStatus.PUBLISHED) & ~_hidden_q()
+
+
+@authz.register("marketplace.view_accessrequest", model=AccessRequest)
+def _view_accessrequest(actor):
+    if actor.is_platform_owner:
+        return authz.ALL
+    return Q(requester=actor) | _product_editors_q(actor, "product")
+
+
+@authz.register("marketplace.review_accessrequest", model=AccessRequest, visible_via="marketplace.view_accessrequest")
+def _review_accessrequest(actor):
+    """Approve or deny: the product's editors, never the requester (platform owners included)."""
+    reviewers = authz.ALL if actor.is_platform_owner else _product_editors_q(actor, "product")
+    return reviewers & ~Q(requester=actor)
+
+
+@authz.register("marketplace.withdraw_accessrequest", model=AccessRequest, visible_via="marketplace.view_accessrequest")
+def _withdraw_accessrequest(actor):
+    return Q(requester=actor)
+
+
+@authz.register("marketplace.view_grant", model=Grant)
+def _view_grant(actor):
+    if actor.is_platform_owner:
+        return authz.ALL
+    return Q(grantee=actor) | _product_editors_q(actor, "product")
+
+
+@authz.register("marketplace.manage_grant", model=Grant, visible_via="marketplace.view_grant")
+def _manage_grant(actor):
+    """Revoke, renew, recertify, confirm a DBA-applied grant: the product's editors and platform owners."""
+    return authz.ALL if actor.is_platform_owner else _product_editors_q(actor, "product")
+
+
+@authz.register("marketplace.relinquish_grant", model=Grant, visible_via="marketplace.view_grant")
+def _relinquish_grant(actor):
+    """A consumer may give up their own grant."""
+    return Q(grantee=actor)
+
+
+@authz.register("marketplace.view_apikey", model=ApiKey)
+def _view_apikey(actor):
+    return Q(user=actor)
+
+
+@authz.register("marketplace.change_apikey", model=ApiKey, visible_via="marketplace.view_apikey")
+def _change_apikey(actor):
+    """Rotate or revoke: the key's owner."""
+    return Q(user=actor)

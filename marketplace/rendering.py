@@ -25,3 +25,15 @@ def render_markdown(text: str) -> SafeString:
         link_rel="noopener noreferrer",
     )
     return mark_safe(cleaned)  # noqa: S308 - cleaned by nh3 with an allow-list just above
+
+
+def usage_bars(points: list[dict], *, width: int = 300, height: int = 60) -> list[dict]:
+    """Bar geometry for the product page's usage chart (inline SVG, drawn by the portal: no chart library)."""
+    peak = max((p["calls"] for p in points), default=0) or 1
+    step = width / max(len(points), 1)
+    bars = []
+    for i, point in enumerate(points):
+        h = round(point["calls"] / peak * (height - 2), 1)
+        bars.append({"x": round(i * step, 1), "y": round(height - h, 1), "w": round(max(step - 1, 1), 1), "h": h,
+                     "day": point["day"], "calls": point["calls"]})
+    return bars

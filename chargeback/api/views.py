@@ -10,14 +10,16 @@ from chargeback.forms import CostQueryForm
 
 
 class CostReportView(APIView):
-    """Direct cost grouped by domain or workspace per day or month. Finance: the tenant; domain owners: their domains."""
+    """Direct cost grouped by domain or workspace per day or month, or shown back per data product and consumer. Finance: the tenant; domain owners: their domains."""
 
     policy = {"get": "chargeback.view_reports"}
 
     @extend_schema(
         operation_id="chargeback_costs",
         parameters=[
-            OpenApiParameter("group_by", OpenApiTypes.STR, enum=["domain", "workspace"], description="Default domain."),
+            OpenApiParameter("group_by", OpenApiTypes.STR, enum=["domain", "workspace", "product"],
+                             description="Default domain. product: each data product's workspace cost split across "
+                                         "its consumers by their data-API calls (monthly)."),
             OpenApiParameter("granularity", OpenApiTypes.STR, enum=["day", "month"], description="Default month."),
             OpenApiParameter("from", OpenApiTypes.DATE, description="First day (YYYY-MM-DD); default: 2 months back."),
             OpenApiParameter("to", OpenApiTypes.DATE, description="Last day (YYYY-MM-DD); default: today."),
@@ -33,13 +35,16 @@ class CostReportView(APIView):
         if not form.is_valid():
             raise exceptions.ValidationError(form.param_errors)
         data = form.cleaned_data
-        rows = selectors.cost_breakdown(
-            actor=request.user,
-            group_by=data["group_by"],
-            granularity=data["granularity"],
-            date_from=data["date_from"],
-            date_to=data["date_to"],
-        )
+        if data["group_by"] == "product":
+            rows = selectors.showback_breakdown(actor=request.user, date_from=data["date_from"], date_to=data["date_to"])
+        else:
+            rows = selectors.cost_breakdown(
+                actor=request.user,
+                group_by=data["group_by"],
+                granularity=data["granularity"],
+                date_from=data["date_from"],
+                date_to=data["date_to"],
+            )
         payload = {
             "group_by": data["group_by"],
             "granularity": data["granularity"],

@@ -229,6 +229,10 @@ param emailHostUser string = ''
 @secure()
 param emailHostPassword string = ''
 
+@description('Serving databases whose rows the data API returns under row-level security, as name=postgres://owner:password@host:5432/db pairs separated by commas (Key Vault); empty: no live engine.')
+@secure()
+param servingDatabases string = ''
+
 @description('Use STARTTLS to the relay.')
 param emailUseTls bool = true
 
@@ -245,8 +249,14 @@ param costScopeSubscriptionIds array = [
 @description('Resource id of the Loom API Management instance; the identity gets API Management Service Contributor on it. Empty to skip.')
 param apimResourceId string = ''
 
+@description('Gateway URL of that API Management instance, shown in the developer portal\'s snippets; empty: https://<name>.azure-api.net (.azure-api.us in AzureUSGovernment).')
+param apimGatewayUrl string = ''
+
 @description('Resource id of the Loom Cosmos DB account; the identity gets Cosmos DB Built-in Data Contributor on it. Empty to skip.')
 param cosmosAccountResourceId string = ''
+
+@description('Name of the Loom Console database in that Cosmos DB account (its container marketplace-listings receives the published products).')
+param cosmosDatabaseName string = 'loom'
 
 // ---- Names ----------------------------------------------------------------------------------------------------
 
@@ -383,6 +393,7 @@ module secrets 'modules/secrets.bicep' = {
     oidcClientSecret: oidcClientSecret
     metricsToken: metricsToken
     emailHostPassword: emailHostPassword
+    servingDatabases: servingDatabases
   }
 }
 
@@ -456,6 +467,9 @@ var secretNames = concat(
   ],
   empty(emailHostPassword) ? [] : [
     'email-host-password'
+  ],
+  empty(servingDatabases) ? [] : [
+    'serving-databases'
   ]
 )
 var vaultUri = 'https://${names.keyVault}${environment().suffixes.keyvaultDns}/'
@@ -496,9 +510,24 @@ var appEnvironment = concat(
     { name: 'DEFAULT_FROM_EMAIL', value: defaultFromEmail }
     { name: 'WEB_CONCURRENCY', value: string(webConcurrency) }
     { name: 'CELERY_WORKER_CONCURRENCY', value: string(workerConcurrency) }
+    { name: 'PORTAL_BASE_URL', value: 'https://${last(hosts)}' }
+  ],
+  empty(apimResourceId) ? [] : [
+    { name: 'APIM_SUBSCRIPTION_ID', value: split(apimResourceId, '/')[2] }
+    { name: 'APIM_RESOURCE_GROUP', value: split(apimResourceId, '/')[4] }
+    { name: 'APIM_SERVICE_NAME', value: last(split(apimResourceId, '/')) }
+    { name: 'APIM_GATEWAY_URL', value: empty(apimGatewayUrl) ? 'https://${last(split(apimResourceId, '/'))}.${azureCloud == 'AzureUSGovernment' ? 'azure-api.us' : 'azure-api.net'}' : apimGatewayUrl }
   ],
   empty(emailHostPassword) ? [] : [
     { name: 'EMAIL_HOST_PASSWORD', secretRef: 'email-host-password' }
+  ],
+  empty(servingDatabases) ? [] : [
+    { name: 'LOOM_SERVING_DATABASES', secretRef: 'serving-databases' }
+  ],
+  // The catalog mirror authenticates with the managed identity (Cosmos DB data contributor above), no key.
+  empty(cosmosAccountResourceId) ? [] : [
+    { name: 'COSMOS_ENDPOINT', value: reference(cosmosAccountResourceId, '2024-11-15').documentEndpoint }
+    { name: 'COSMOS_DATABASE', value: cosmosDatabaseName }
   ]
 )
 

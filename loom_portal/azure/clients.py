@@ -51,3 +51,30 @@ def cost_management_client(scope=None):
     from azure.mgmt.costmanagement import CostManagementClient
 
     return CostManagementClient(**management_client_kwargs(scope))
+
+
+def consumption_client(scope=None):
+    """A ConsumptionManagementClient for ``scope`` (a CostScope, anything with a ``cloud``, a cloud name, or None).
+
+    Budgets are addressed by their ARM ``scope`` path; the client's subscription id is
+    only used by subscription-level operations, so the scope's subscription (or a nil
+    GUID for management-group and billing scopes) is given.
+    """
+    import re
+
+    from azure.mgmt.consumption import ConsumptionManagementClient
+
+    match = re.match(r"^/?subscriptions/([0-9a-fA-F-]{36})", str(getattr(scope, "scope", "") or ""))
+    subscription_id = match.group(1) if match else "00000000-0000-0000-0000-000000000000"
+    return ConsumptionManagementClient(subscription_id=subscription_id, **management_client_kwargs(scope))
+
+
+def api_management_client(scope=None):
+    """An ApiManagementClient for the configured APIM instance's subscription (settings.APIM_*)."""
+    from azure.mgmt.apimanagement import ApiManagementClient
+
+    return ApiManagementClient(
+        subscription_id=settings.APIM_SUBSCRIPTION_ID,
+        polling_interval=getattr(settings, "APIM_POLLING_INTERVAL", 5.0),
+        **management_client_kwargs(scope),
+    )

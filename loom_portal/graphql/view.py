@@ -11,6 +11,7 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 from graphene_django.views import GraphQLView
 
+from loom_portal.graphql.limits import VALIDATION_RULES
 from loom_portal.tokens import api_token_authenticate
 
 
@@ -24,6 +25,15 @@ def _unauthorized(message):
 class PortalGraphQLView(GraphQLView):
     graphiql = True
     graphiql_template = "loom_portal/graphiql.html"  # local assets only, never a CDN
+    # GraphQL's own rules plus depth and cost limits (loom_portal.graphql.limits). Anonymous callers never
+    # get this far (dispatch answers 401), so introspection is for signed-in users and token holders only.
+    validation_rules = VALIDATION_RULES
+
+    def __init__(self, **kwargs):
+        # No graphene middleware: graphene-django adds its debug middleware whenever DEBUG is on, which
+        # wraps every field's resolver for a `_debug` field this schema does not have.
+        kwargs.setdefault("middleware", ())
+        super().__init__(**kwargs)
 
     def dispatch(self, request, *args, **kwargs):
         scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")

@@ -15,6 +15,7 @@ from guardian.shortcuts import assign_perm, remove_perm
 from loom_portal import audit, authz
 from loom_portal.choices import SensitivityLabel
 from marketplace.choices import Discoverability, ProductKind, ProductRole, ProductStatus
+from marketplace.listings import enqueue_listing_sync
 from marketplace.models import (
     DataProduct,
     LineageEdge,
@@ -183,6 +184,7 @@ def product_update(*, actor, product: DataProduct, **fields) -> DataProduct:
         _record_change(product, actor, "Updated " + ", ".join(f.replace("_", " ") for f in changed), {"fields": changed})
         audit.record(actor=actor, action="product.updated", target=product, data={"changes": changed, "version": product.version})
         reindex(product)
+        enqueue_listing_sync(product)
     return product
 
 
@@ -202,6 +204,7 @@ def product_set_columns(*, actor, product: DataProduct, columns) -> DataProduct:
     _record_change(product, actor, f"Schema changed ({len(cleaned)} columns)", {"columns": [c["name"] for c in cleaned]})
     audit.record(actor=actor, action="product.columns_changed", target=product, data={"columns": len(cleaned)})
     reindex(product)
+    enqueue_listing_sync(product)
     return product
 
 
@@ -217,6 +220,7 @@ def product_record_refresh(*, actor, product: DataProduct, refreshed_at=None) ->
     _freshness_window(product)
     product.save(update_fields=["last_refreshed_at", "fresh_until", "late_until", "updated_at"])
     audit.record(actor=actor, action="product.refreshed", target=product, data={"at": refreshed_at.isoformat()})
+    enqueue_listing_sync(product)
     return product
 
 
@@ -260,6 +264,7 @@ def _transition(*, actor, product, to: str, allowed_from: tuple, verb: str, note
     product.save(update_fields=["status", "published_at", "updated_at"])
     _record_change(product, actor, verb.capitalize() + (f": {note}" if note else ""), {"status": [before, to]})
     audit.record(actor=actor, action=f"product.{verb}", target=product, data={"from": before, "note": note})
+    enqueue_listing_sync(product)  # publish upserts the Cosmos listing; retire (or a draft) deletes it
     return product
 
 

@@ -30,3 +30,31 @@ def cost_scope(platform_owner):
 
 def day(n: int, month: int = 10) -> dt.date:
     return dt.date(2026, month, n)
+
+
+@pytest.fixture
+def consumption_api(settings):
+    """The Consumption (budgets) double; every management client the portal builds talks to it."""
+    from tests.doubles.consumption import ConsumptionDouble
+
+    with ConsumptionDouble() as double:
+        settings.AZURE_MANAGEMENT_URL = double.url
+        settings.AZURE_STATIC_TOKEN = "static-test-token"
+        settings.AZURE_RETRY_BACKOFF_FACTOR = 0
+        settings.AZURE_RETRY_MAX_WAIT = 5
+        yield double
+
+
+def budget_values(cost_scope, **overrides) -> dict:
+    """Valid budget_create arguments for the Finance domain's 1,000 USD monthly budget."""
+    values = {
+        "name": "finance-monthly",
+        "cost_scope": cost_scope,
+        "amount": "1000",
+        "currency": "USD",
+        "start_date": dt.date(2026, 10, 1),
+        "thresholds": [{"type": "Actual", "percent": 80}, {"type": "Forecasted", "percent": 100}],
+        "contact_emails": ["finance@contoso.example"],
+    }
+    values.update(overrides)
+    return values

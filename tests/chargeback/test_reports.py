@@ -164,7 +164,7 @@ def test_the_rest_report_groups_by_workspace_and_day(costs, finance, signed_in):
 @pytest.mark.parametrize(
     "query, param",
     [
-        ("group_by=product", "group_by"),
+        ("group_by=project", "group_by"),
         ("granularity=week", "granularity"),
         ("from=2026-02-30", "from"),
         ("to=31/10/2026", "to"),

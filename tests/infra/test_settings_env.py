@@ -32,6 +32,16 @@ NOT_SET_IN_PRODUCTION = {
     "EMAIL_TIMEOUT": "30 s default",
     "SECURE_SSL_REDIRECT": "True in production",
     "SECURE_HSTS_SECONDS": "one year in production",
+    "LOOM_RLS_PRINCIPAL_PREFIX": "loom_user_ default; tests use a per-session prefix",
+    "ACCESS_REQUEST_SLA_HOURS": "48 h default reminder",
+    "GRANT_RECERTIFY_DAYS": "90-day recertification default",
+    "GRANT_AUTO_REVOKE_UNUSED_DAYS": "off by default; a tenant policy decision",
+    "DATA_API_MAX_CSV_ROWS": "one million rows per CSV download by default",
+    "CHARGEBACK_FOCUS_STORAGE_CONNECTION_STRING": "production reads FOCUS exports with the managed identity",
+    "COSMOS_KEY": "production writes listings with the managed identity (Cosmos DB data contributor)",
+    "COSMOS_LISTINGS_CONTAINER": "marketplace-listings, the Loom Console's container",
+    "COSMOS_CONNECTION_VERIFY": "certificate checks stay on in production (settings refuse otherwise)",
+    "APIM_POLLING_INTERVAL": "5 s default between polls of an API Management OpenAPI import",
 }
 
 # Set on the apps but read by a process rather than by settings.py.

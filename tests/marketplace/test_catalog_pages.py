@@ -64,7 +64,7 @@ def test_the_product_page_tells_what_it_is_who_owns_it_how_fresh_it_is_and_how_t
     owners = html[html.index('data-testid="owners"'):html.index('data-testid="stewards"')]
     assert platform_owner.email in owners
     assert product_steward.email in html[html.index('data-testid="stewards"'):]
-    assert 'disabled aria-disabled="true" data-testid="request-access">Request access (coming soon)' in html
+    assert f'href="/access/request/{product.slug}/" data-testid="request-access">Request access' in html
 
 
 @pytest.mark.django_db
@@ -93,8 +93,10 @@ def test_the_product_page_costs_a_fixed_number_of_queries(signed_in, platform_ow
     for n in range(rows):
         services.product_add_lineage(actor=platform_owner, product=product, external_source=f"source {n}")
     client = signed_in(consumer)
-    # session, user, the portal's menus, product, tags, columns, upstream, downstream, people, two permission checks
-    with django_assert_num_queries(13):
+    # session, user, the portal's menus, product, tags, columns, upstream, downstream, people, two permission
+    # checks; the viewer's grant, open request and request right; usage (subscribers, open requests, calls per
+    # day); the access menu (requests to review, reviewer check)
+    with django_assert_num_queries(22):
         html = client.get(f"/catalog/{product.slug}/").content.decode()
     assert html.count("<code>c") == rows and html.count("external</small>") == rows
 

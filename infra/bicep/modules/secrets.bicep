@@ -42,6 +42,10 @@ param metricsToken string
 @secure()
 param emailHostPassword string
 
+@description('Serving databases for the data API (name=url pairs); empty: no secret is written.')
+@secure()
+param servingDatabases string
+
 resource vault 'Microsoft.KeyVault/vaults@2023-07-01' existing = {
   name: vaultName
 }
@@ -68,6 +72,7 @@ var values = {
   'metrics-token': metricsToken
   'applicationinsights-connection-string': appInsights.properties.ConnectionString
   'email-host-password': emailHostPassword
+  'serving-databases': servingDatabases
 }
 
 // Known before the deployment starts (a loop cannot range over runtime values).
@@ -83,6 +88,9 @@ var secretNames = concat(
   ],
   empty(emailHostPassword) ? [] : [
     'email-host-password'
+  ],
+  empty(servingDatabases) ? [] : [
+    'serving-databases'
   ]
 )
 

@@ -6,13 +6,14 @@ Idempotent: running it again changes nothing and prints the same accounts.
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from chargeback.demo import load_demo_costs
 from domains import selectors as domain_selectors
 from domains import services as domain_services
 from domains.choices import DomainRole
 from loom_portal import services
 from loom_portal.choices import SensitivityLabel
 from loom_portal.models import Tenant, User
-from marketplace.demo import load_demo_products
+from marketplace.demo import load_demo_access, load_demo_products
 
 DEMO_PASSWORD = "Loom-demo-2026!"
 
@@ -78,6 +79,8 @@ class Command(BaseCommand):
             for dslug in ("finance", "mission-ops"):
                 domain_services.domain_assign_role(actor=operator, domain=domains[dslug], user=users["steward"], role=DomainRole.STEWARD)
             load_demo_products(operator)
+            load_demo_access(operator)
+            load_demo_costs(operator, users["finance"])
         if not quiet:
             self.stdout.write(self.style.SUCCESS("Demo data loaded. Sign in at http://127.0.0.1:8000 with:"))
             for tenant_name, label, email in accounts:

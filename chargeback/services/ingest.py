@@ -1,4 +1,4 @@
-"""Writes for chargeback: cost scopes and cost ingestion.
+"""Cost ingestion from the Cost Management Query API.
 
 ``costs_ingest`` pulls daily cost from the Cost Management Query API grouped by
 the ``loomWorkspaceId`` and ``loomDomain`` tags and *replaces* the scope's window:
@@ -12,6 +12,7 @@ CostRecord guards it too).
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -22,15 +23,19 @@ from azure.core.exceptions import AzureError
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Count, Sum
+from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
-from chargeback.choices import DOMAIN_TAG, WORKSPACE_TAG, AzureCloudName, CostType, TagKey
-from chargeback.models import CostRecord, CostScope, UnmappedTagValue, normalize_arm_scope, validate_arm_scope
+from chargeback.choices import DOMAIN_TAG, WORKSPACE_TAG, TagKey
+from chargeback.models import CostMonth, CostRecord, CostScope, UnmappedTagValue
 from domains import selectors as domain_selectors
-from loom_portal import audit, authz
+from loom_portal import audit
 from loom_portal.azure.clients import cost_management_client
 from loom_portal.azure.errors import as_transient, is_transient
 from loom_portal.services import job_run_finish, job_run_progress, job_run_start
+
+logger = logging.getLogger(__name__)
 
 JOB_NAME = "chargeback.costs_ingest"
 GROUPING = (WORKSPACE_TAG, DOMAIN_TAG)
@@ -40,92 +45,6 @@ COST_PLACES = Decimal("0.0000000001")
 
 class CostDataError(ValueError):
     """Cost Management returned data the portal cannot trust; nothing was written."""
-
-
-# --- Cost scopes ---------------------------------------------------------------------
-
-
-def _clean_scope_fields(*, tenant, name, scope, cloud, cost_type, history_start, cost_scope=None):
-    errors = {}
-    name = (name or "").strip()
-    scope = normalize_arm_scope(scope)
-    if not name:
-        errors["name"] = "A cost scope needs a name."
-    try:
-        validate_arm_scope(scope)
-    except ValidationError as exc:
-        errors["scope"] = exc.messages
-    if cloud not in AzureCloudName.values:
-        errors["cloud"] = f"Choose one of: {', '.join(AzureCloudName.values)}."
-    if cost_type not in CostType.values:
-        errors["cost_type"] = f"Choose one of: {', '.join(CostType.values)}."
-    if not isinstance(history_start, dt.date):
-        errors["history_start"] = "Enter the first day to ingest (YYYY-MM-DD)."
-    if "scope" not in errors and "cost_type" not in errors:
-        clash = CostScope.objects.filter(tenant=tenant, scope__iexact=scope, cost_type=cost_type)
-        if cost_scope is not None:
-            clash = clash.exclude(pk=cost_scope.pk)
-        if clash.exists():
-            errors["scope"] = f"{scope} is already ingested as {cost_type}."
-    if cost_scope is not None and cost_type != cost_scope.cost_type and cost_scope.records.exists():
-        errors["cost_type"] = "This scope already holds cost of another type; create a new scope instead."
-    if errors:
-        raise ValidationError(errors)
-    return name, scope
-
-
-@transaction.atomic
-def cost_scope_create(
-    *, actor, name: str, scope: str, history_start, cloud: str = AzureCloudName.AZURE_CLOUD,
-    cost_type: str = CostType.ACTUAL, enabled: bool = True, tenant=None,
-) -> CostScope:
-    if not authz.can(actor, "chargeback.add_costscope"):
-        raise PermissionError("Only platform owners configure cost scopes.")
-    tenant = tenant if (tenant is not None and actor.is_superuser) else actor.tenant
-    if tenant is None:
-        raise ValidationError({"tenant": "Choose the tenant the cost scope belongs to."})
-    name, scope = _clean_scope_fields(
-        tenant=tenant, name=name, scope=scope, cloud=cloud, cost_type=cost_type, history_start=history_start
-    )
-    cost_scope = CostScope.objects.create(
-        tenant=tenant, name=name, scope=scope, cloud=cloud, cost_type=cost_type, history_start=history_start,
-        enabled=enabled,
-    )
-    audit.record(actor=actor, action="chargeback.cost_scope.created", target=cost_scope, data={"scope": scope})
-    return cost_scope
-
-
-@transaction.atomic
-def cost_scope_update(
-    *, actor, cost_scope: CostScope, name: str, scope: str, cloud: str, cost_type: str, history_start, enabled: bool
-) -> CostScope:
-    authz.require(actor, "chargeback.change_costscope", cost_scope)
-    cost_scope = CostScope.objects.select_for_update().get(pk=cost_scope.pk)
-    name, scope = _clean_scope_fields(
-        tenant=cost_scope.tenant, name=name, scope=scope, cloud=cloud, cost_type=cost_type,
-        history_start=history_start, cost_scope=cost_scope,
-    )
-    new = {
-        "name": name, "scope": scope, "cloud": cloud, "cost_type": cost_type,
-        "history_start": history_start, "enabled": enabled,
-    }
-    changes = {k: v for k, v in new.items() if getattr(cost_scope, k) != v}
-    if changes:
-        CostScope.objects.filter(pk=cost_scope.pk).update(**changes)
-        cost_scope.refresh_from_db()
-        audit.record(actor=actor, action="chargeback.cost_scope.updated", target=cost_scope, data={"changes": sorted(changes)})
-    return cost_scope
-
-
-@transaction.atomic
-def cost_scope_delete(*, actor, cost_scope: CostScope) -> None:
-    """Delete a scope and the cost ingested from it."""
-    authz.require(actor, "chargeback.delete_costscope", cost_scope)
-    audit.record(
-        actor=actor, action="chargeback.cost_scope.deleted", target=cost_scope,
-        data={"scope": cost_scope.scope, "records": cost_scope.records.count()},
-    )
-    cost_scope.delete()
 
 
 # --- Ingestion ---------------------------------------------------------------------------
@@ -330,6 +249,30 @@ def _aggregate(rows: list[CostRow]) -> dict[tuple, Decimal]:
     return totals
 
 
+def refresh_cost_months(*, scope_id: int, date_from: dt.date, date_to: dt.date) -> int:
+    """Rewrite the CostMonth totals of every month [date_from, date_to] touches (call inside the write's transaction)."""
+    first = date_from.replace(day=1)
+    last = (date_to.replace(day=1) + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
+    CostMonth.objects.filter(scope_id=scope_id, month__range=(first, last)).delete()
+    grouped = (
+        CostRecord.objects.filter(scope_id=scope_id, usage_date__range=(first, last))
+        .annotate(period=TruncMonth("usage_date"))
+        .values("tenant_id", "period", "cost_type", "domain_id", "workspace_id", "currency")
+        .annotate(total=Sum("cost"), rows=Count("id"))
+        .order_by()
+    )
+    months = [
+        CostMonth(
+            tenant_id=g["tenant_id"], scope_id=scope_id, month=g["period"], cost_type=g["cost_type"],
+            domain_id=g["domain_id"], workspace_id=g["workspace_id"], currency=g["currency"], cost=g["total"],
+            records=g["rows"],
+        )
+        for g in grouped
+    ]
+    CostMonth.objects.bulk_create(months, batch_size=2000)
+    return len(months)
+
+
 def _write_window(*, scope: CostScope, actor, date_from, date_to, totals: dict, result: IngestResult) -> None:
     workspaces, domains = {}, {}
     unmapped: dict[tuple[str, str], list[dt.date]] = {}
@@ -375,6 +318,7 @@ def _write_window(*, scope: CostScope, actor, date_from, date_to, totals: dict, 
         locked = CostScope.objects.select_for_update().get(pk=scope.pk)
         result.replaced, _ = CostRecord.objects.filter(scope=locked, usage_date__range=(date_from, date_to)).delete()
         CostRecord.objects.bulk_create(records, batch_size=2000)
+        refresh_cost_months(scope_id=locked.pk, date_from=date_from, date_to=date_to)
         for (kind, _lower), (first, last, raw) in sorted(unmapped.items()):
             existing = UnmappedTagValue.objects.filter(tenant=locked.tenant, tag_key=kind, value__iexact=raw).first()
             if existing is None:
@@ -446,4 +390,30 @@ def costs_ingest(
         job_run=job,
         message=f"{scope.name}: {result.records} cost rows for {date_from}..{date_to} ({len(result.unmapped)} unmapped tag values)",
     )
+    _evaluate_budgets(scope, date_to)
     return result
+
+
+def cost_records_replace(*, scope: CostScope, actor, date_from: dt.date, date_to: dt.date, rows: list[CostRow]) -> IngestResult:
+    """Replace the scope's [date_from, date_to] with ``rows`` (demo data): the same tag mapping, unmapped-tag
+    listing and replace-the-window guarantee as ingestion. ``actor`` must be a platform owner or finance."""
+    if not (actor.is_superuser or actor.is_platform_owner or actor.is_finance) or (
+        not actor.is_superuser and actor.tenant_id != scope.tenant_id
+    ):
+        raise PermissionError("Only platform owners and finance of the scope's tenant load cost.")
+    outside = [r for r in rows if not date_from <= r.usage_date <= date_to]
+    if outside:
+        raise ValidationError({"rows": f"{outside[0].usage_date} is outside {date_from}..{date_to}."})
+    result = IngestResult(scope_id=scope.pk, date_from=date_from, date_to=date_to)
+    _write_window(scope=scope, actor=actor, date_from=date_from, date_to=date_to, totals=_aggregate(rows), result=result)
+    return result
+
+
+def _evaluate_budgets(scope: CostScope, as_of: dt.date) -> None:
+    """After an ingest, check the scope's budgets for the month of the last ingested day (never fails the ingest)."""
+    from chargeback.services.budgets import budgets_evaluate
+
+    try:
+        budgets_evaluate(tenant=scope.tenant, as_of=as_of, cost_scope=scope)
+    except Exception:  # the cost is in; a notification problem must not turn the ingest into a failure
+        logger.exception("Budget evaluation after ingesting %s failed", scope.name)

@@ -1,4 +1,4 @@
-"""Reads for chargeback reports. Every selector takes the actor and restricts through authz.
+"""Reads for the cost reports: month × domain, a domain's workspaces, the daily trend, the REST breakdown.
 
 Costs are direct cost as ingested; cost without a known domain is its own
 *Unallocated* row (finance only). Amounts in different currencies are never added
@@ -15,7 +15,7 @@ from django.db.models import Case, CharField, F, Sum, Value, When
 from django.db.models.functions import TruncDay, TruncMonth
 
 from chargeback.choices import UNALLOCATED, Granularity, GroupBy
-from chargeback.models import CostRecord, CostScope, UnmappedTagValue
+from chargeback.models import CostMonth, CostRecord, CostScope, UnmappedTagValue
 from loom_portal import authz
 
 NO_WORKSPACE = "No workspace (domain-tagged)"
@@ -24,6 +24,10 @@ ZERO = Decimal("0")
 
 def cost_record_list(*, actor):
     return authz.restrict(CostRecord.objects.all(), actor, "chargeback.view_costrecord")
+
+
+def cost_month_list(*, actor):
+    return authz.restrict(CostMonth.objects.all(), actor, "chargeback.view_costmonth")
 
 
 def cost_scope_list(*, actor):
@@ -93,10 +97,30 @@ def _month_grouped(qs, date_from, date_to, *fields):
     )
 
 
+def _whole_months(date_from: dt.date, date_to: dt.date) -> bool:
+    return date_from.day == 1 and (date_to + dt.timedelta(days=1)).day == 1
+
+
+def _monthly(months_qs, records_qs, date_from, date_to, *fields):
+    """Cost per month, currency and ``fields``: from the CostMonth totals for whole months, else from the days."""
+    if _whole_months(date_from, date_to):
+        return (
+            months_qs.filter(month__range=(date_from, date_to))
+            .annotate(period=F("month"))
+            .values("period", "currency", *fields)
+            .annotate(cost=Sum("cost"))
+            .order_by()
+        )
+    return _month_grouped(records_qs, date_from, date_to, *fields)
+
+
 def domain_month_matrix(*, actor, date_from: dt.date, date_to: dt.date) -> Matrix:
     """Month × domain: direct cost per domain and month; Unallocated (no domain) as its own row."""
     periods = months_between(date_from, date_to)
-    grouped = _month_grouped(cost_record_list(actor=actor), date_from, date_to, "domain_id", "domain__name", "domain__slug")
+    grouped = _monthly(
+        cost_month_list(actor=actor), cost_record_list(actor=actor), date_from, date_to,
+        "domain_id", "domain__name", "domain__slug",
+    )
     rows = _fill(
         periods,
         grouped,
@@ -113,8 +137,10 @@ def domain_month_matrix(*, actor, date_from: dt.date, date_to: dt.date) -> Matri
 def domain_workspace_matrix(*, actor, domain, date_from: dt.date, date_to: dt.date) -> Matrix:
     """Month × workspace for one domain (the caller has checked chargeback.view_domain_costs on it)."""
     periods = months_between(date_from, date_to)
-    qs = cost_record_list(actor=actor).filter(domain=domain)
-    grouped = _month_grouped(qs, date_from, date_to, "workspace_id", "workspace__name", "workspace__workspace_id")
+    grouped = _monthly(
+        cost_month_list(actor=actor).filter(domain=domain), cost_record_list(actor=actor).filter(domain=domain),
+        date_from, date_to, "workspace_id", "workspace__name", "workspace__workspace_id",
+    )
     rows = _fill(
         periods,
         grouped,
