@@ -1,6 +1,6 @@
 """The Cosmos DB mirror of the catalog: one listing document per published product for the Loom Console.
 
-When ``COSMOS_ENDPOINT``, ``COSMOS_KEY`` and ``COSMOS_DATABASE`` are set, the product services enqueue
+When ``COSMOS_ENDPOINT`` and ``COSMOS_DATABASE`` are set (with ``COSMOS_KEY``, or else the managed identity), the product services enqueue
 ``marketplace.listing_sync`` (after their transaction commits) whenever a product's status or listing
 details change. The task reads the product's *current* state and makes the container agree with it:
 a listed product (published or deprecated) is upserted; a draft or retired one — and a Highly Confidential
@@ -21,7 +21,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Prefetch
 
-from loom_portal.azure.credentials import LOOPBACK_HOSTS
+from loom_portal.azure.credentials import LOOPBACK_HOSTS, azure_credential
 from loom_portal.azure.errors import TransientAzureError, as_transient, is_transient
 from loom_portal.choices import SensitivityLabel
 from marketplace.choices import LISTED_STATUSES, Discoverability
@@ -34,8 +34,8 @@ SCHEMA_VERSION = 1
 
 
 def enabled() -> bool:
-    """The mirror is on when the endpoint, key and database are all configured."""
-    return bool(settings.COSMOS_ENDPOINT and settings.COSMOS_KEY and settings.COSMOS_DATABASE)
+    """The mirror is on when the endpoint and database are configured (with COSMOS_KEY, or the managed identity)."""
+    return bool(settings.COSMOS_ENDPOINT and settings.COSMOS_DATABASE)
 
 
 def tenant_key(tenant) -> str:
@@ -102,7 +102,8 @@ def _container():
     retries = getattr(settings, "AZURE_RETRY_TOTAL", 5)
     client = CosmosClient(
         endpoint,
-        credential=settings.COSMOS_KEY,
+        # A key for the emulator and self-hosters; in Azure the managed identity (Cosmos DB data contributor).
+        credential=settings.COSMOS_KEY or azure_credential(),
         connection_verify=settings.COSMOS_CONNECTION_VERIFY,
         # A loopback emulator has no regional endpoints to discover.
         enable_endpoint_discovery=not loopback,
