@@ -2,17 +2,21 @@
 
 import graphene
 
+from chargeback.graphql.mutations import ChargebackMutation
+from chargeback.graphql.queries import ChargebackQuery
 from domains.graphql.queries import DomainQuery
 from loom_portal.graphql.queries import CoreQuery
+from marketplace.graphql.access.mutations import AccessMutation
+from marketplace.graphql.access.queries import AccessQuery
 from marketplace.graphql.mutations import CatalogMutation
 from marketplace.graphql.queries import CatalogQuery
 
 
-class Query(CoreQuery, DomainQuery, CatalogQuery, graphene.ObjectType):
+class Query(CoreQuery, DomainQuery, CatalogQuery, AccessQuery, ChargebackQuery, graphene.ObjectType):
     pass
 
 
-class Mutation(CatalogMutation, graphene.ObjectType):
+class Mutation(CatalogMutation, AccessMutation, ChargebackMutation, graphene.ObjectType):
     pass
 
 

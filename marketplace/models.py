@@ -3,7 +3,8 @@
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
@@ -79,7 +80,12 @@ class DataProduct(models.Model):
             models.CheckConstraint(condition=Q(freshness_sla_hours__isnull=True) | Q(freshness_sla_hours__gt=0),
                                    name="product_sla_positive"),
         ]
-        indexes = [models.Index(fields=["tenant", "status", "sensitivity"])]
+        indexes = [
+            models.Index(fields=["tenant", "status", "sensitivity"]),
+            # The catalog's two orders without a search: a page walks the index and stops after 20 rows.
+            models.Index(F("tenant"), Lower("name"), F("id"), name="product_name_order"),
+            models.Index(F("tenant"), F("created_at").desc(), F("id").desc(), name="product_newest_order"),
+        ]
 
     def __str__(self):
         return self.name
@@ -108,6 +114,19 @@ class DataProduct(models.Model):
         if self.source_path:
             return self.source_path
         return ".".join(p for p in (self.source_database, self.source_schema, self.source_table) if p)
+
+
+class SearchWord(models.Model):
+    """A word of some product's search document: the vocabulary a misspelled search word is corrected against.
+
+    Words are added as products are indexed and pruned by ``search.search_words_rebuild``; a word left behind
+    only costs a correction that finds nothing (results are always restricted by the policy).
+    """
+
+    word = models.CharField(max_length=64, primary_key=True)
+
+    def __str__(self):
+        return self.word
 
 
 class ProductTag(models.Model):

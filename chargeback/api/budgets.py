@@ -7,37 +7,32 @@ from rest_framework.response import Response
 
 from chargeback import selectors, services
 from chargeback.api.serializers import BudgetSerializer
-from domains.selectors import domain_list, workspace_list
 
 BAD_REQUEST = OpenApiResponse(description="A field is invalid; the body names it.")
 
 
 def _resolve(actor, data: dict) -> dict:
     """Serializer output (ids, slugs, tag values) → the objects the services take; 400 names a dangling reference."""
-    values = {}
+    references = {}
+    if "cost_scope_id" in data:
+        references["cost_scope_id"] = data["cost_scope_id"]
+    if "domain" in data:
+        references["domain_slug"] = _nested(data["domain"], "slug")
+    if "workspace" in data:
+        references["workspace_id"] = _nested(data["workspace"], "workspace_id")
+    try:
+        values = selectors.budget_references(actor=actor, **references)
+    except ValidationError as exc:
+        raise exceptions.ValidationError({k: v for k, v in exc.message_dict.items()}) from None
     for key, value in data.items():
-        if key == "cost_scope_id":
-            scope = selectors.cost_scope_list(actor=actor).filter(pk=value).first()
-            if scope is None:
-                raise exceptions.ValidationError({"cost_scope": [f"No cost scope with id {value}."]})
-            values["cost_scope"] = scope
-        elif key == "domain":
-            slug = (value or {}).get("slug") if isinstance(value, dict) else value
-            domain = domain_list(actor=actor).filter(slug=slug).first() if slug else None
-            if slug and domain is None:
-                raise exceptions.ValidationError({"domain": [f"No domain with the slug {slug!r}."]})
-            values["domain"] = domain
-        elif key == "workspace":
-            tag = (value or {}).get("workspace_id") if isinstance(value, dict) else value
-            workspace = workspace_list(actor=actor).filter(workspace_id__iexact=tag).first() if tag else None
-            if tag and workspace is None:
-                raise exceptions.ValidationError({"workspace": [f"No workspace with the loomWorkspaceId {tag!r}."]})
-            values["workspace"] = workspace
-        elif key == "thresholds":
-            values[key] = [dict(t) for t in value]
-        else:
-            values[key] = value
+        if key not in ("cost_scope_id", "domain", "workspace"):
+            values[key] = [dict(t) for t in value] if key == "thresholds" else value
     return values
+
+
+def _nested(value, key):
+    """The serializer gives dotted sources as nested dicts ({"slug": ...}) or None."""
+    return (value or {}).get(key) if isinstance(value, dict) else value
 
 
 @extend_schema_view(

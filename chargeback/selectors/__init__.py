@@ -22,6 +22,7 @@ from chargeback.selectors.budgets import (  # noqa: F401
     budget_alert_list,
     budget_get,
     budget_list,
+    budget_references,
     budget_statuses,
 )
 from chargeback.selectors.costs import (  # noqa: F401

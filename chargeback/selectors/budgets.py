@@ -6,10 +6,13 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db.models import Sum
 from django.shortcuts import get_object_or_404
 
 from chargeback.models import Budget, BudgetAlert, CostRecord
+from chargeback.selectors.costs import cost_scope_list
+from domains.selectors import domain_list, workspace_list
 from loom_portal import authz
 
 ZERO = Decimal("0")
@@ -23,6 +26,34 @@ def budget_list(*, actor):
 
 def budget_get(*, actor, pk) -> Budget:
     return get_object_or_404(budget_list(actor=actor), pk=pk)
+
+
+#: Sentinel: the caller did not name this reference (keep the budget's).
+UNCHANGED = object()
+
+
+def budget_references(*, actor, cost_scope_id=UNCHANGED, domain_slug=UNCHANGED, workspace_id=UNCHANGED) -> dict:
+    """The cost scope (by id), domain (by slug) and workspace (by loomWorkspaceId) a budget names, as objects
+    the budget services take; only those named. A reference the actor cannot see raises ``ValidationError``
+    naming the field. An empty domain or workspace is None (the budget is for the other one)."""
+    found, errors = {}, {}
+    if cost_scope_id is not UNCHANGED:
+        found["cost_scope"] = cost_scope_list(actor=actor).filter(pk=cost_scope_id).first()
+        if found["cost_scope"] is None:
+            errors["cost_scope"] = f"No cost scope with id {cost_scope_id}."
+    if domain_slug is not UNCHANGED:
+        found["domain"] = domain_list(actor=actor).filter(slug=domain_slug).first() if domain_slug else None
+        if domain_slug and found["domain"] is None:
+            errors["domain"] = f"No domain with the slug {domain_slug!r}."
+    if workspace_id is not UNCHANGED:
+        found["workspace"] = (
+            workspace_list(actor=actor).filter(workspace_id__iexact=workspace_id).first() if workspace_id else None
+        )
+        if workspace_id and found["workspace"] is None:
+            errors["workspace"] = f"No workspace with the loomWorkspaceId {workspace_id!r}."
+    if errors:
+        raise ValidationError(errors)
+    return found
 
 
 def budget_alert_list(*, actor):

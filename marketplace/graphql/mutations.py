@@ -10,41 +10,33 @@ from __future__ import annotations
 
 import graphene
 
-from loom_portal import authz
-from loom_portal.graphql.errors import REPORTED, invalid, mutation_errors
-from loom_portal.graphql.types import FieldError
+from loom_portal.graphql.errors import invalid
+from loom_portal.graphql.mutations import ServiceMutation
 from marketplace import selectors, services
 from marketplace.graphql.types import ProductType
 
 NOTE_MAX_LENGTH = 280
 
 
-class _ProductMutation(graphene.Mutation):
+class _ProductMutation(ServiceMutation):
     """Find the product the actor may see, check ``perm``, call the service, answer the product or errors."""
 
     class Meta:
         abstract = True
 
     perm = "marketplace.change_dataproduct"
+    key_argument = "slug"
+    noun = "data product"
 
     product = graphene.Field(ProductType, description="The product after the change; null when refused.")
-    errors = graphene.List(graphene.NonNull(FieldError), required=True)
 
     @classmethod
-    def change(cls, actor, product, **arguments):  # pragma: no cover - each mutation defines it
-        raise NotImplementedError
+    def find(cls, actor, slug):
+        return selectors.product_get(actor=actor, slug=slug)
 
     @classmethod
-    def run(cls, info, slug: str, **arguments):
-        actor = info.context.user
-        try:
-            product = selectors.product_get(actor=actor, slug=slug)
-            authz.require(actor, cls.perm, product)
-            cls.change(actor, product, **arguments)
-        except REPORTED as exc:
-            return cls(product=None, errors=mutation_errors(exc, not_found_field="slug",
-                                                             not_found=f"No data product {slug!r} is visible to you."))
-        return cls(product=selectors.product_get(actor=actor, slug=slug), errors=[])
+    def answer(cls, actor, product, result):
+        return {"product": selectors.product_get(actor=actor, slug=product.slug)}
 
 
 class PublishProduct(_ProductMutation):

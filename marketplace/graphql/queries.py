@@ -11,9 +11,8 @@ from __future__ import annotations
 import graphene
 from django.http import Http404
 from graphql import FieldNode, FragmentSpreadNode, GraphQLError, InlineFragmentNode
-from graphql_relay import cursor_to_offset, offset_to_cursor
 
-from loom_portal.graphql.limits import check_page_size
+from loom_portal.graphql.paging import connection_of, fetch_page
 from marketplace import selectors
 from marketplace.forms import ProductSearchForm
 from marketplace.graphql.types import (
@@ -25,8 +24,6 @@ from marketplace.graphql.types import (
     SensitivityEnum,
 )
 
-#: Cursors beyond this are refused rather than sent to the database as an OFFSET.
-MAX_OFFSET = 10_000_000
 #: Fields of a product node and the prefetched parts they read.
 PARTS_BY_FIELD = {
     "tags": {"tags"},
@@ -35,6 +32,7 @@ PARTS_BY_FIELD = {
     "downstream": {"lineage"},
     "owners": {"people"},
     "stewards": {"people"},
+    "viewerAccess": {"viewer_access"},
 }
 #: Fields that depend on whether the viewer may see the product's details.
 DETAIL_FIELDS = {"detailsRestricted", "description", "columns", "columnCount", "upstream", "downstream"}
@@ -75,16 +73,6 @@ def node_fields(info) -> tuple[set[str], set[str]]:
     return set(fields), set(domain)
 
 
-def _offset(after: str | None) -> int:
-    if not after:
-        return 0
-    offset = cursor_to_offset(after)
-    if offset is None or not 0 <= offset < MAX_OFFSET:
-        raise GraphQLError("after is not a cursor from this list; pass a pageInfo.endCursor or edge cursor.",
-                           extensions={"code": "INVALID_ARGUMENT", "field": "after"})
-    return offset + 1
-
-
 def _filters(**arguments) -> dict:
     """The filters, validated by the form REST and the pages use: a bad value is an error naming it."""
     data = {name: "" if value is None else str(value) for name, value in arguments.items()}
@@ -117,16 +105,13 @@ class CatalogQuery(graphene.ObjectType):
 
     def resolve_products(root, info, first=None, after=None, **arguments):
         actor = info.context.user
-        size = check_page_size(first)
-        offset = _offset(after)
         filters = _filters(**arguments)
         matching = selectors.product_filter(actor=actor, **filters)
         fields, domain_fields = node_fields(info)
         parts = set().union(*(PARTS_BY_FIELD.get(f, set()) for f in fields))
         if "workspaces" in domain_fields:
             parts.add("domain_workspaces")
-        window = list(selectors.product_prefetch(matching, actor=actor, parts=parts)[offset:offset + size + 1])
-        page = window[:size]
+        page, offset, has_next = fetch_page(selectors.product_prefetch(matching, actor=actor, parts=parts), first, after)
         if fields & DETAIL_FIELDS:
             detail_ids = selectors.product_detail_ids(actor=actor, products=page)
             for product in page:
@@ -136,18 +121,11 @@ class CatalogQuery(graphene.ObjectType):
             counts = selectors.product_column_counts(page)
             for product in page:
                 product.gql_column_count = counts.get(product.pk, 0)
-        edges = [
-            ProductConnection.Edge(node=product, cursor=offset_to_cursor(offset + i)) for i, product in enumerate(page)
-        ]
-        connection = ProductConnection(
-            edges=edges,
-            page_info=graphene.relay.PageInfo(
-                has_next_page=len(window) > size,
-                has_previous_page=offset > 0,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
-            ),
-        )
+        if "usage" in fields:
+            usage = selectors.product_page_usage(page)
+            for product in page:
+                product.gql_usage = usage[product.pk]
+        connection = connection_of(ProductConnection, page, offset, has_next)
         connection.matching = matching
         connection.filters = filters
         return connection

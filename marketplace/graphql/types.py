@@ -5,8 +5,9 @@ a page): none follows a relation on its own, so a page costs the same number of 
 size. Details (description, schema, lineage) are null when the viewer may not see them
 (``marketplace.view_dataproduct_details``; ``detailsRestricted`` says so).
 
-Access (the viewer's request and grant state on a product, ``accessRequests``, ``grants``...) will be
-added in ``marketplace/graphql/access.py`` once the access services land; see that module.
+``viewerAccess`` (the viewer's own request and grant) and ``usage`` have their types in
+``marketplace/graphql/access``; a page reads them from ``product_prefetch``'s ``viewer_access`` part and
+``product_page_usage``, one product asks the same selectors for itself.
 """
 
 from __future__ import annotations
@@ -167,6 +168,14 @@ class ProductType(DjangoObjectType):
     downstream = graphene.List(graphene.NonNull(LineageEndType), description="Products this one feeds.")
     owners = graphene.List(graphene.NonNull(PersonType), required=True)
     stewards = graphene.List(graphene.NonNull(PersonType), required=True)
+    viewer_access = graphene.Field(
+        "marketplace.graphql.access.types.ViewerAccessType", required=True,
+        description="Your own open request and live grant for this product, and whether you may ask.",
+    )
+    usage = graphene.Field(
+        "marketplace.graphql.access.types.ProductUsageType", required=True,
+        description="Subscribers, open requests and data-API calls (shown to everyone who sees the product).",
+    )
 
     class Meta:
         model = DataProduct
@@ -211,6 +220,13 @@ class ProductType(DjangoObjectType):
 
     def resolve_stewards(product, info):
         return [PersonType.from_user(u) for u in _people(product)["stewards"]]
+
+    def resolve_viewer_access(product, info):
+        return selectors.product_viewer_access(actor=info.context.user, product=product)
+
+    def resolve_usage(product, info):
+        usage = getattr(product, "gql_usage", None)  # a page: set by the products resolver
+        return usage if usage is not None else selectors.product_page_usage([product])[product.pk]
 
 
 class FacetValueType(graphene.ObjectType):

@@ -24,6 +24,7 @@ from marketplace.models import (
     ProductTag,
     ProductUserObjectPermission,
 )
+from marketplace.search import search_words_add
 from marketplace.services._validation import EDITABLE_FIELDS, clean_columns, clean_fields
 
 SEARCH_CONFIG = "english"
@@ -73,6 +74,7 @@ def reindex(product: DataProduct) -> None:
             + vector(f"{description} {column_words}", "C")
         )
     DataProduct.objects.filter(pk=product.pk).update(**update)
+    search_words_add(update["search_document"])
 
 
 def _record_change(product: DataProduct, actor, summary: str, changes: dict | None = None) -> None:

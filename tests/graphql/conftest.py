@@ -1,9 +1,12 @@
-"""GraphQL fixtures: a client helper that posts a query the way a portal does, as a given user."""
+"""GraphQL fixtures: a client helper that posts a query the way a portal does, as a given user, and
+access requests and grants reached through the real services."""
 
 import json
 
 import pytest
 
+from marketplace.services import access, grants
+from tests import factories
 from tests.marketplace.conftest import make_product, product, product_owner, product_steward  # noqa: F401
 
 
@@ -24,4 +27,34 @@ def gql(signed_in):
     return run
 
 
-__all__ = ["make_product"]
+def ask(consumer, data_product, **changes):
+    """``consumer``'s request for the EMEA rows of ``data_product`` for 30 days, through the service."""
+    arguments = {"purpose": "Quarter-end revenue review", "scope": {"region": ["EMEA"]}, "duration_days": 30,
+                 **changes}
+    return access.access_request_create(actor=consumer, product=data_product, **arguments)
+
+
+def grant_for(steward, consumer, data_product, **changes):
+    """An active grant of ``consumer`` on ``data_product``: asked (see ``ask``), approved and (no RLS engine serves
+    the test product) confirmed applied by the steward, as the grant page does."""
+    request = access.access_request_approve(actor=steward, request=ask(consumer, data_product, **changes))
+    return grants.grant_confirm_applied(actor=steward, grant=request.grant)
+
+
+@pytest.fixture
+def other_consumer(tenant):
+    """A second consumer of the same tenant: sees the product, not the first consumer's requests or grants."""
+    return factories.make_user(tenant, "analyst@contoso.example")
+
+
+@pytest.fixture
+def open_request(consumer, product):  # noqa: F811 - the catalog's product fixture
+    return ask(consumer, product)
+
+
+@pytest.fixture
+def active_grant(steward, consumer, product):  # noqa: F811 - the catalog's product fixture
+    return grant_for(steward, consumer, product)
+
+
+__all__ = ["ask", "grant_for", "make_product"]

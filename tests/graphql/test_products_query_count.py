@@ -6,9 +6,10 @@ import pytest
 
 from marketplace import services
 from marketplace.choices import ProductRole
-from marketplace.models import DataProduct
+from marketplace.models import DataProduct, Grant
+from marketplace.services import grants
 from tests.factories import make_user
-from tests.graphql.conftest import make_product
+from tests.graphql.conftest import ask, grant_for, make_product
 
 CATALOG_PAGE = """
 query($first: Int!) {
@@ -142,3 +143,64 @@ def test_fragments_and_aliases_are_batched_too(rows, platform_owner, domain, ten
     nodes = [edge["n"] for edge in body["data"]["products"]["e"]]
     assert len(nodes) == rows and all(len(node["owners"]) == 2 and node["t"] for node in nodes)
     assert nodes[-1]["upstream"] == [] and nodes[-1]["columnCount"] == 2
+
+
+VIEWER_ACCESS_PAGE = """
+query($first: Int!) {
+  products(first: $first) {
+    edges { node {
+      slug
+      viewerAccess {
+        state canRequest expiresAt scope { column values }
+        openRequest { id status scopeSummary nextStep grantId product { slug } requester { email }
+                      approvals { step approver { email } } }
+        grant { id status expiresAt requestId product { slug } grantee { email } apiKeys { prefix } }
+      }
+      usage { subscribers openRequests calls30d daily { day calls } }
+    } }
+  }
+}
+"""
+# Session and user (2), the page with whether the viewer may ask for each product (1); the viewer's open
+# requests (1) with their approvals (1); the viewer's live grants (1) with their keys (1); usage: calls per
+# day, subscribers, open requests (3). Django skips a nested prefetch when no parent row was found (no
+# approvals query without open requests), so the seed gives the first product of every page a grant and a request.
+VIEWER_ACCESS_QUERIES = 10
+
+
+def seed_access(platform_owner, domain, tenant, consumer, count):
+    """``count`` products. The consumer holds an active grant, a key and some usage on every third (and asks
+    for more rows of it), has asked for the next, and has nothing on the third (nor on Highly Confidential
+    ones, which need a second approval)."""
+    seed(platform_owner, domain, tenant, count)
+    for n, product in enumerate(DataProduct.objects.order_by("-name")):
+        if product.is_highly_confidential or n % 3 == 2:
+            continue
+        if n % 3 == 0:
+            grant = grant_for(platform_owner, consumer, product, scope={})
+            grants.api_key_create(actor=consumer, grant=grant, name="Notebook")
+            grants.usage_record(grant=grant, rows=5)
+        ask(consumer, product, scope={}, purpose="More rows for the quarter close")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("rows", [1, 50])
+def test_the_viewers_access_and_usage_on_a_page_are_batched(rows, platform_owner, domain, tenant, consumer, signed_in,
+                                                           django_assert_num_queries):
+    seed_access(platform_owner, domain, tenant, consumer, rows)
+    client = signed_in(consumer)
+    with django_assert_num_queries(VIEWER_ACCESS_QUERIES):
+        response = client.post("/graphql/", json.dumps({"query": VIEWER_ACCESS_PAGE, "variables": {"first": rows}}),
+                               content_type="application/json")
+    body = response.json()
+    assert "errors" not in body, body
+    nodes = [edge["node"] for edge in body["data"]["products"]["edges"]]
+    assert len(nodes) == rows
+    held = [node for node in nodes if node["viewerAccess"]["state"] == "ACTIVE"]
+    assert len(held) == Grant.objects.filter(grantee=consumer, status="active").count() > 0
+    for node in held:  # a grant with its key and usage, and a request for more rows
+        assert (node["viewerAccess"]["canRequest"], len(node["viewerAccess"]["grant"]["apiKeys"])) == (True, 1)
+        assert node["viewerAccess"]["openRequest"]["requester"] == {"email": consumer.email}
+        assert (node["usage"]["calls30d"], node["usage"]["subscribers"], node["usage"]["openRequests"]) == (1, 1, 1)
+    if rows == 50:
+        assert {node["viewerAccess"]["state"] for node in nodes} == {"ACTIVE", "REQUESTED", "NONE"}
