@@ -204,3 +204,24 @@ def test_the_viewers_access_and_usage_on_a_page_are_batched(rows, platform_owner
         assert (node["usage"]["calls30d"], node["usage"]["subscribers"], node["usage"]["openRequests"]) == (1, 1, 1)
     if rows == 50:
         assert {node["viewerAccess"]["state"] for node in nodes} == {"ACTIVE", "REQUESTED", "NONE"}
+
+
+ALL_FACETS = """
+{ products(first: 5) { facets {
+  domain { value count } kind { value count } sensitivity { value count }
+  tag { value count } freshness { value count } owner { value count }
+} } }
+"""
+
+
+@pytest.mark.django_db
+def test_every_facet_together_costs_one_query(platform_owner, domain, tenant, consumer, signed_in,
+                                             django_assert_num_queries):
+    seed(platform_owner, domain, tenant, 3)
+    client = signed_in(consumer)
+    # Session and user (2), the page (1), all six facets in one statement (1).
+    with django_assert_num_queries(4):
+        response = client.post("/graphql/", json.dumps({"query": ALL_FACETS}), content_type="application/json")
+    facets = response.json()["data"]["products"]["facets"]
+    assert facets["domain"] == [{"value": domain.slug, "count": 3}]
+    assert sum(v["count"] for v in facets["kind"]) == 3 and facets["owner"]
