@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
+from psycopg import sql
 
 from marketplace.choices import ProductRole
 from marketplace.models import DataProduct, ProductTag, ProductUserObjectPermission, SearchWord
@@ -38,15 +39,19 @@ def document_words(text: str) -> set[str]:
     return {w for w in _WORD.findall((text or "").lower()) if MIN_WORD <= len(w) <= MAX_WORD}
 
 
+def _pg(statement: str, **tables) -> str:
+    """A PostgreSQL statement with model table names quoted in (psycopg.sql); values stay parameters."""
+    quoted = {name: sql.Identifier(model._meta.db_table) for name, model in tables.items()}
+    return sql.SQL(statement).format(**quoted).as_string(connection.connection)
+
+
 def search_words_add(text: str) -> None:
     """Add a document's words to the vocabulary (PostgreSQL; other databases search without corrections)."""
     words = sorted(document_words(text))
     if words and connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute(
-                f"INSERT INTO {SearchWord._meta.db_table} (word) SELECT unnest(%s::text[]) ON CONFLICT DO NOTHING",
-                [words],
-            )
+            cursor.execute(_pg("INSERT INTO {words} (word) SELECT unnest(%s::text[]) ON CONFLICT DO NOTHING",
+                               words=SearchWord), [words])
 
 
 def search_words_rebuild() -> int:
@@ -54,15 +59,12 @@ def search_words_rebuild() -> int:
     if connection.vendor != "postgresql":
         return 0
     with connection.cursor() as cursor:
-        # Only model table names are interpolated into these statements; values are parameters.
-        cursor.execute(f"DELETE FROM {SearchWord._meta.db_table}")  # noqa: S608
-        cursor.execute(
-            f"INSERT INTO {SearchWord._meta.db_table} (word) "  # noqa: S608
-            f"SELECT DISTINCT w FROM {DataProduct._meta.db_table}, "
+        cursor.execute(_pg("DELETE FROM {words}", words=SearchWord))
+        cursor.execute(_pg(
+            "INSERT INTO {words} (word) SELECT DISTINCT w FROM {products}, "
             "regexp_split_to_table(lower(search_document), '[^0-9a-z]+') AS w "
-            "WHERE length(w) BETWEEN %s AND %s ON CONFLICT DO NOTHING",
-            [MIN_WORD, MAX_WORD],
-        )
+            "WHERE length(w) BETWEEN %s AND %s ON CONFLICT DO NOTHING", words=SearchWord, products=DataProduct,
+        ), [MIN_WORD, MAX_WORD])
         return cursor.rowcount
 
 
@@ -82,17 +84,15 @@ def corrected_query(q: str) -> str | None:
              for w in _WORD.findall(token.lower()) if MIN_WORD <= len(w) <= MAX_WORD}
     if not plain or connection.vendor != "postgresql":
         return None
-    table = SearchWord._meta.db_table
     with connection.cursor() as cursor:
         # Each word itself when known, else its most similar vocabulary word (trigram GIN index), else NULL.
-        cursor.execute(
-            f"SELECT t.word, COALESCE(known.word, best.word) FROM unnest(%s::text[]) AS t(word) "  # noqa: S608
-            f"LEFT JOIN {table} known ON known.word = t.word "
-            f"LEFT JOIN LATERAL (SELECT v.word FROM {table} v WHERE known.word IS NULL AND v.word %% t.word "
-            f"AND similarity(v.word, t.word) >= %s ORDER BY similarity(v.word, t.word) DESC, v.word LIMIT 1) AS best "
-            f"ON TRUE",
-            [sorted(plain), TYPO_SIMILARITY],
-        )
+        cursor.execute(_pg(
+            "SELECT t.word, COALESCE(known.word, best.word) FROM unnest(%s::text[]) AS t(word) "
+            "LEFT JOIN {words} known ON known.word = t.word "
+            "LEFT JOIN LATERAL (SELECT v.word FROM {words} v WHERE known.word IS NULL AND v.word %% t.word "
+            "AND similarity(v.word, t.word) >= %s ORDER BY similarity(v.word, t.word) DESC, v.word LIMIT 1) AS best "
+            "ON TRUE", words=SearchWord,
+        ), [sorted(plain), TYPO_SIMILARITY])
         replacement = dict(cursor.fetchall())
     if all(replacement.get(w) == w for w in plain) or not any(replacement.values()):
         return None
