@@ -39,7 +39,7 @@ def document_words(text: str) -> set[str]:
     return {w for w in _WORD.findall((text or "").lower()) if MIN_WORD <= len(w) <= MAX_WORD}
 
 
-def _pg(statement: str, **tables) -> str:
+def pg_statement(statement: str, **tables) -> str:
     """A PostgreSQL statement with model table names quoted in (psycopg.sql); values stay parameters."""
     quoted = {name: sql.Identifier(model._meta.db_table) for name, model in tables.items()}
     return sql.SQL(statement).format(**quoted).as_string(connection.connection)
@@ -50,7 +50,7 @@ def search_words_add(text: str) -> None:
     words = sorted(document_words(text))
     if words and connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute(_pg("INSERT INTO {words} (word) SELECT unnest(%s::text[]) ON CONFLICT DO NOTHING",
+            cursor.execute(pg_statement("INSERT INTO {words} (word) SELECT unnest(%s::text[]) ON CONFLICT DO NOTHING",
                                words=SearchWord), [words])
 
 
@@ -59,8 +59,8 @@ def search_words_rebuild() -> int:
     if connection.vendor != "postgresql":
         return 0
     with connection.cursor() as cursor:
-        cursor.execute(_pg("DELETE FROM {words}", words=SearchWord))
-        cursor.execute(_pg(
+        cursor.execute(pg_statement("DELETE FROM {words}", words=SearchWord))
+        cursor.execute(pg_statement(
             "INSERT INTO {words} (word) SELECT DISTINCT w FROM {products}, "
             "regexp_split_to_table(lower(search_document), '[^0-9a-z]+') AS w "
             "WHERE length(w) BETWEEN %s AND %s ON CONFLICT DO NOTHING", words=SearchWord, products=DataProduct,
@@ -86,7 +86,7 @@ def corrected_query(q: str) -> str | None:
         return None
     with connection.cursor() as cursor:
         # Each word itself when known, else its most similar vocabulary word (trigram GIN index), else NULL.
-        cursor.execute(_pg(
+        cursor.execute(pg_statement(
             "SELECT t.word, COALESCE(known.word, best.word) FROM unnest(%s::text[]) AS t(word) "
             "LEFT JOIN {words} known ON known.word = t.word "
             "LEFT JOIN LATERAL (SELECT v.word FROM {words} v WHERE known.word IS NULL AND v.word %% t.word "
@@ -174,3 +174,12 @@ def facet_rows(matching: QuerySet, conditions: dict[str, Q], freshness_state) ->
     with connection.cursor() as cursor:
         cursor.execute(statement, [*params, ProductRole.OWNER.value])
         return [FacetRow(facet, str(value), label or "", count) for facet, value, label, count in cursor.fetchall()]
+
+
+def owner_labels(user_ids) -> dict:
+    """Display names of the owners a facet lists, by user id (one query; none when there are none)."""
+    ids = [int(pk) for pk in user_ids]
+    if not ids:
+        return {}
+    users = get_user_model().objects.filter(pk__in=ids).values_list("pk", "first_name", "last_name", "email")
+    return {pk: f"{first} {last}".strip() or email for pk, first, last, email in users}
