@@ -34,6 +34,8 @@ from marketplace.search import pg_statement
 
 #: Visible-id sets kept per process (viewer × index), least recently used first out.
 VISIBLE_SETS = 512
+#: Text matches kept per process (text × index), least recently used first out.
+TEXT_MATCHES = 256
 #: An index is read again after this long even without changes (bounds memory held for idle tenants).
 MAX_AGE_SECONDS = 3600
 _NO_TIME = np.inf
@@ -105,18 +107,18 @@ def _build(tenant_id: int) -> TenantIndex:
         cursor.execute("SELECT pg_current_snapshot()::text")
         snapshot = cursor.fetchone()[0]
         cursor.execute(pg_statement(
-            "SELECT id, domain_id, kind, sensitivity, extract(epoch FROM fresh_until), extract(epoch FROM late_until), "
-            "row_number() OVER (ORDER BY created_at DESC, id DESC), row_number() OVER (ORDER BY lower(name), id) "
-            "FROM {products} WHERE tenant_id = %s ORDER BY id", products=DataProduct), [tenant_id])
+            "SELECT id, domain_id, kind, sensitivity, extract(epoch FROM fresh_until)::float8, "
+            "extract(epoch FROM late_until)::float8, "
+            "extract(epoch FROM created_at)::float8, lower(name) FROM {products} WHERE tenant_id = %s ORDER BY id",
+            products=DataProduct), [tenant_id])
         rows = cursor.fetchall()
         cursor.execute(pg_statement(
             "SELECT t.product_id, t.name FROM {tags} t JOIN {products} p ON p.id = t.product_id WHERE p.tenant_id = %s",
             tags=ProductTag, products=DataProduct), [tenant_id])
         tag_rows = cursor.fetchall()
         cursor.execute(pg_statement(
-            "SELECT o.content_object_id, o.user_id FROM {roles} o "
-            "JOIN auth_permission a ON a.id = o.permission_id AND a.codename = %s "
-            "JOIN {products} p ON p.id = o.content_object_id WHERE p.tenant_id = %s",
+            "SELECT o.content_object_id, o.user_id FROM {roles} o JOIN {products} p ON p.id = o.content_object_id "
+            "WHERE o.permission_id = (SELECT id FROM auth_permission WHERE codename = %s) AND p.tenant_id = %s",
             roles=ProductUserObjectPermission, products=DataProduct), [ProductRole.OWNER.value, tenant_id])
         owner_rows = cursor.fetchall()
     columns = list(zip(*rows, strict=True)) if rows else [()] * 8
@@ -128,12 +130,22 @@ def _build(tenant_id: int) -> TenantIndex:
     def seconds(values):
         return np.array([_NO_TIME if v is None else float(v) for v in values], dtype=np.float64)
 
+    # Orders by position: newest first (created, then id, descending); by lower-case name, then id (rows are by id,
+    # and Python's sort is stable).
+    created = np.array([float(v) for v in columns[6]], dtype=np.float64)
+    newest_first = np.lexsort((-ids, -created)) if len(ids) else np.zeros(0, dtype=np.int64)
+    by_name = np.array(sorted(range(len(ids)), key=columns[7].__getitem__), dtype=np.int64)
+
+    def ranks(order: np.ndarray) -> np.ndarray:
+        out = np.empty(len(order), dtype=np.int64)
+        out[order] = np.arange(len(order))
+        return out
+
     index = TenantIndex(
         snapshot=snapshot, ids=ids, domain=domain, domains=domains, kind=kind, kinds=kinds,
         sensitivity=sensitivity, sensitivities=sensitivities, fresh_until=seconds(columns[4]),
-        late_until=seconds(columns[5]), newest_order=np.array(columns[6], dtype=np.int64),
-        name_order=np.array(columns[7], dtype=np.int64), newest_first=np.argsort(np.array(columns[6])),
-        by_name=np.argsort(np.array(columns[7])), tag_product=np.zeros(0, dtype=np.int64),
+        late_until=seconds(columns[5]), newest_order=ranks(newest_first), name_order=ranks(by_name),
+        newest_first=newest_first, by_name=by_name, tag_product=np.zeros(0, dtype=np.int64),
         tag=np.zeros(0, dtype=np.int32), tags=[], owner_product=np.zeros(0, dtype=np.int64),
         owner=np.zeros(0, dtype=np.int32), owners=[],
     )
@@ -149,6 +161,7 @@ def _build(tenant_id: int) -> TenantIndex:
 _lock = threading.Lock()
 _indexes: dict[int, TenantIndex] = {}
 _visible: OrderedDict[tuple, np.ndarray] = OrderedDict()
+_texts: OrderedDict[tuple, tuple[np.ndarray, np.ndarray]] = OrderedDict()
 
 
 
@@ -194,11 +207,34 @@ def visible_mask(index: TenantIndex, actor, visible_ids) -> np.ndarray:
     return np.unpackbits(packed, count=len(index.ids)).astype(bool)
 
 
+def text_matches(index: TenantIndex, text: str, read) -> tuple[np.ndarray, np.ndarray]:
+    """(positions, ranks) of the products matching ``text``; ``read()`` gives the (id, rank) pairs from PostgreSQL.
+
+    Kept with the index, so paging through a search or narrowing it by a facet does not search the text again;
+    the matches of a text depend only on the catalog, which the index follows."""
+    key = (index.generation, text)
+    with _lock:
+        found = _texts.get(key)
+        if found is not None:
+            _texts.move_to_end(key)
+            return found
+    pairs = np.array(read(), dtype=np.float64).reshape(-1, 2)
+    positions, indexed = index.locate(pairs[:, 0].astype(np.int64))
+    found = (positions, pairs[indexed, 1])
+    if not connection.in_atomic_block:
+        with _lock:
+            _texts[key] = found
+            while len(_texts) > TEXT_MATCHES:
+                _texts.popitem(last=False)
+    return found
+
+
 def forget() -> None:
-    """Drop every index and visible set this process holds."""
+    """Drop every index, visible set and text match this process holds."""
     with _lock:
         _indexes.clear()
         _visible.clear()
+        _texts.clear()
 
 
 # --- Answering a search ---------------------------------------------------------------------------------

@@ -105,6 +105,20 @@ def corrected_query(q: str) -> str | None:
     return " ".join(tokens)
 
 
+def ranked_matches(tenant_id: int, q: str) -> list[tuple[int, float]]:
+    """(id, rank) of the tenant's products matching ``q`` as typed or as corrected (PostgreSQL; one query besides
+    the correction). Plain SQL: a search can match thousands of products, and only ids and ranks are needed."""
+    queries = [q] + [corrected for corrected in [corrected_query(q)] if corrected]
+    tsquery = sql.SQL(" || ").join([sql.SQL("websearch_to_tsquery('english', %s)")] * len(queries))
+    statement = sql.SQL(
+        "SELECT id, ts_rank(search_vector, {tsquery}) FROM {products} WHERE tenant_id = %s "
+        "AND search_vector @@ ({tsquery})"
+    ).format(tsquery=tsquery, products=sql.Identifier(DataProduct._meta.db_table))
+    with connection.cursor() as cursor:
+        cursor.execute(statement.as_string(connection.connection), [*queries, tenant_id, *queries])
+        return cursor.fetchall()
+
+
 @dataclass(frozen=True)
 class FacetRow:
     facet: str

@@ -245,8 +245,12 @@ class _IndexedRows:
         return len(self.ids)
 
     def __getitem__(self, window: slice):
+        # ``ids`` are already the policy's (``_indexed_search`` keeps only product_list's ids); the tenant is
+        # checked again, and the search columns no page shows are left unread.
         chosen = [int(i) for i in self.ids[window]]
-        rows = {p.pk: p for p in product_list(actor=self.actor).filter(pk__in=chosen).prefetch_related("tags")}
+        qs = (DataProduct.objects.filter(tenant_id=self.actor.tenant_id, pk__in=chosen)
+              .select_related("domain", "workspace").defer(*_UNREAD_ON_A_PAGE).prefetch_related("tags"))
+        rows = {p.pk: p for p in qs}
         return [rows[pk] for pk in chosen if pk in rows]
 
 
@@ -256,16 +260,16 @@ def _indexed_search(actor, filters: dict, now) -> tuple[dict[str, list[FacetValu
     if not facet_index.available() or actor.tenant_id is None or actor.is_superuser:
         return None
     index = facet_index.tenant_index(actor.tenant_id)
+    # What the viewer may see: product_list's ids (the policy), kept with the index.
+    matching = facet_index.visible_mask(index, actor, product_list(actor=actor).values_list("id", flat=True))
     text = (filters.get("search") or "").strip()
     rank = None
     if text:
-        matched = list(_text_search(product_list(actor=actor), text).annotate(rank=F("text_rank")).values_list("id", "rank"))
-        positions, indexed = index.locate(pk for pk, _ in matched)
+        # The tenant's products matching the text, ranked; only the visible ones are kept (``matching``).
+        positions, ranks = facet_index.text_matches(index, text, lambda: search.ranked_matches(actor.tenant_id, text))
         rank = np.zeros(len(index.ids))
-        rank[positions] = np.array([r for _, r in matched], dtype=float)[indexed] if matched else []
-        matching = index.mask(positions)
-    else:
-        matching = facet_index.visible_mask(index, actor, product_list(actor=actor).values_list("id", flat=True))
+        rank[positions] = ranks
+        matching &= index.mask(positions)
     domain_model = DataProduct._meta.get_field("domain").related_model
     domains = {pk: (slug, name) for pk, slug, name in
                domain_model.objects.filter(tenant_id=actor.tenant_id).values_list("id", "slug", "name")}

@@ -75,7 +75,7 @@ SEARCHES = [
     ("sort by name", {"sort": "name"}),
     ("landing page (newest)", {}),
 ]
-REPEATS = 3
+REPEATS = 5
 #: Extra vocabulary words, so correcting a typo looks up a vocabulary the size of a real catalog's.
 VOCABULARY_NOISE = 50_000
 
@@ -246,7 +246,7 @@ def test_catalog_search_speed_on_100k_products(tenant, platform_owner, consumer,
     print(f"First search after a catalog change (reads the facet index and the viewer's visible ids): "
           f"{first_search:.0f} ms")
 
-    full, page_only, lines, found = [], [], [], []
+    first_runs, repeats, page_only, lines, found = [], [], [], [], []
     for label, filters in SEARCHES:
         filters = {k: (owners[3].pk if v == "OWNER" else v) for k, v in filters.items()}
         timings, page_timings = [], []
@@ -260,16 +260,21 @@ def test_catalog_search_speed_on_100k_products(tenant, platform_owner, consumer,
             list(selectors.product_filter(actor=consumer, **filters).prefetch_related("tags")[:20])
             page_timings.append((time.perf_counter() - t0) * 1000)
         found.append(total)
-        full += timings
+        first_runs.append(timings[0])
+        repeats += timings[1:]
         page_only += page_timings
         print(f"  … {label}: {total:,} hits, {timings[-1]:.0f} ms", flush=True)
         lines.append(f"  {label:<24} {str(filters):<62} {total:>7,} hits  "
-                     f"search+facets {statistics.median(timings):7.1f} ms  page {statistics.median(page_timings):6.1f} ms")
-    print(f"20 searches × {REPEATS} as a consumer (median per search):")
+                     f"first {timings[0]:6.1f} ms, again {statistics.median(timings[1:]):6.1f} ms  "
+                     f"page (SQL) {statistics.median(page_timings):6.1f} ms")
+    print(f"20 searches × {REPEATS} as a consumer (search with total and 6 facets; 'again': median of the repeats, "
+          f"which reuse the text's matches as paging or narrowing by a facet does):")
     print("\n".join(lines))
-    print(f"Search with count and 6 facet counts: p50 {_pct(full, 0.5):.1f} ms, p95 {_pct(full, 0.95):.1f} ms "
-          f"(target p95 ≤ 30 ms)")
-    print(f"Results page only (20 rows + tags):    p50 {_pct(page_only, 0.5):.1f} ms, p95 {_pct(page_only, 0.95):.1f} ms")
+    print(f"Search with total and 6 facet counts, first time: p50 {_pct(first_runs, 0.5):.1f} ms, "
+          f"p95 {_pct(first_runs, 0.95):.1f} ms (target p95 ≤ 30 ms)")
+    print(f"                                    again:      p50 {_pct(repeats, 0.5):.1f} ms, "
+          f"p95 {_pct(repeats, 0.95):.1f} ms")
+    print(f"Results page by SQL only (REST, GraphQL): p50 {_pct(page_only, 0.5):.1f} ms, p95 {_pct(page_only, 0.95):.1f} ms")
     typo = selectors.product_filter(actor=consumer, search="ledgre").order_by()
     with connection.cursor() as cursor:
         query, params = typo.values("pk").query.sql_with_params()

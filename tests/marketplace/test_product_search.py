@@ -120,7 +120,7 @@ def _seed(platform_owner, domain, count):
 def test_a_page_of_results_costs_the_same_queries_whatever_its_size(platform_owner, domain, consumer, rows,
                                                                      django_assert_num_queries):
     _seed(platform_owner, domain, rows)
-    selectors.product_search(actor=consumer, search="product", page_size=25)  # reads the facet index
+    selectors.product_search(actor=consumer, page_size=25)  # reads the facet index and the visible ids
     # PostgreSQL: whether the catalog changed since the index was read, the spelling check, the matching ids,
     # the domains' names, the owners' names, the page, the tags of the page. SQLite: the total with every
     # facet's counts, the page, the tags of the page.
@@ -128,6 +128,9 @@ def test_a_page_of_results_costs_the_same_queries_whatever_its_size(platform_own
         result = selectors.product_search(actor=consumer, search="product", page_size=25)
         assert len([p.tags.all() for p in result.page]) == rows
         assert all(len(values) >= 1 for values in result.facets.values())
+    # The next page of the same search reads no text match again: check, names, page, tags.
+    with django_assert_num_queries(5 if on_postgres() else 3):
+        assert len(selectors.product_search(actor=consumer, search="product", page_size=25, page=1).page) == rows
 
 
 @requires_postgres
