@@ -6,8 +6,9 @@ facets from an index held in memory instead; this is that index for one tenant, 
 product (domain, kind, sensitivity, freshness deadlines, newest and name order) and the (product, tag) and
 (product, owner) pairs.
 
-Staying exact: statement triggers on the product, tag and role tables record the id of every transaction that
-changes them (``marketplace_catalogchange``, migration 0005). An index remembers the database snapshot taken
+Staying exact: statement triggers on the product, tag and role tables (product and domain roles, group
+membership) record the id of every transaction that changes them (``marketplace_catalogchange``, migrations
+0005 and 0006). An index remembers the database snapshot taken
 before it was read; it is used only while no recorded transaction has committed outside that snapshot. An
 index read inside a transaction that may still roll back is used for that search only, never kept.
 
@@ -191,7 +192,9 @@ def tenant_index(tenant_id: int) -> TenantIndex:
 def visible_mask(index: TenantIndex, actor, visible_ids) -> np.ndarray:
     """The positions ``actor`` may see, as a mask; ``visible_ids`` (a lazy id list from ``product_list``) is read
     once per viewer and catalog version."""
-    key = (actor.pk, index.generation)
+    # The viewer's flags the policy reads are part of the key; their roles on products and domains are in the
+    # catalog change log, which gives a new index (generation) when they change.
+    key = (actor.pk, actor.tenant_id, actor.is_active, actor.is_platform_owner, index.generation)
     with _lock:
         packed = _visible.get(key)
         if packed is not None:

@@ -245,11 +245,9 @@ class _IndexedRows:
         return len(self.ids)
 
     def __getitem__(self, window: slice):
-        # ``ids`` are already the policy's (``_indexed_search`` keeps only product_list's ids); the tenant is
-        # checked again, and the search columns no page shows are left unread.
+        # Read through the policy again (the ids already are product_list's), without the search columns.
         chosen = [int(i) for i in self.ids[window]]
-        qs = (DataProduct.objects.filter(tenant_id=self.actor.tenant_id, pk__in=chosen)
-              .select_related("domain", "workspace").defer(*_UNREAD_ON_A_PAGE).prefetch_related("tags"))
+        qs = product_list(actor=self.actor).filter(pk__in=chosen).defer(*_UNREAD_ON_A_PAGE).prefetch_related("tags")
         rows = {p.pk: p for p in qs}
         return [rows[pk] for pk in chosen if pk in rows]
 

@@ -203,3 +203,21 @@ def test_rebuilding_the_vocabulary_forgets_words_no_product_uses(platform_owner,
     search.search_words_rebuild()
     assert search.corrected_query("hydrografy") is None
     assert search.corrected_query("tide gauqes") == "tide gauges"
+
+
+@requires_postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_steward_removed_from_a_domain_no_longer_finds_its_drafts(platform_owner, domain, steward):
+    from domains import services as domain_services
+    from domains.choices import DomainRole
+
+    make_product(platform_owner, domain, "Ledger entries")
+    make_product(platform_owner, domain, "Ledger drafts", publish=False)
+    assert sorted(names(selectors.product_search(actor=steward, search="ledger"))) == ["Ledger drafts", "Ledger entries"]
+    assert selectors.product_search(actor=steward).total == 2
+
+    domain_services.domain_remove_role(actor=platform_owner, domain=domain, user=steward, role=DomainRole.STEWARD)
+
+    assert names(selectors.product_search(actor=steward, search="ledger")) == ["Ledger entries"]
+    result = selectors.product_search(actor=steward)
+    assert result.total == 1 and {v.value: v.count for v in result.facets["domain"]} == {domain.slug: 1}

@@ -1,0 +1,28 @@
+"""PostgreSQL only: changes to who edits which domain (domain roles, group membership) change what a viewer may
+see in the catalog (drafts of the domains they steward), so they are recorded for the facet index too."""
+
+from django.db import migrations
+
+TABLES = ("domains_domainuserobjectpermission", "domains_domaingroupobjectpermission", "loom_portal_user_groups")
+
+
+def _run(statements):
+    def run(apps, schema_editor):
+        if schema_editor.connection.vendor != "postgresql":
+            return
+        for statement in statements:
+            schema_editor.execute(statement)
+
+    return run
+
+
+FORWARD = [f"CREATE TRIGGER marketplace_catalog_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON {table} "
+           "FOR EACH STATEMENT EXECUTE FUNCTION marketplace_catalog_changed()" for table in TABLES]
+BACKWARD = [f"DROP TRIGGER IF EXISTS marketplace_catalog_changed ON {table}" for table in TABLES]
+
+
+class Migration(migrations.Migration):
+    dependencies = [("marketplace", "0005_catalog_change_log"), ("domains", "0002_initial"),
+                    ("loom_portal", "0004_notification_emailed_at")]
+
+    operations = [migrations.RunPython(_run(FORWARD), _run(BACKWARD), elidable=False)]
