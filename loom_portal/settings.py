@@ -127,6 +127,7 @@ CELERY_BEAT_SCHEDULE = {
     "grants-recertify": {"task": "marketplace.grants_recertify", "schedule": 86400.0},
     "access-requests-remind": {"task": "marketplace.access_requests_remind", "schedule": 3600.0},
     "apim-reconcile": {"task": "marketplace.apim_reconcile", "schedule": 900.0},
+    "catalog-changes-prune": {"task": "marketplace.catalog_changes_prune", "schedule": 86400.0},
 }
 
 # --- Access: serving databases, RLS principals, request and grant policy ----

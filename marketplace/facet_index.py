@@ -232,6 +232,21 @@ def text_matches(index: TenantIndex, text: str, read) -> tuple[np.ndarray, np.nd
     return found
 
 
+#: Change-log rows older than this are pruned (indexes are read again at least every MAX_AGE_SECONDS, so a
+#: row that old can no longer make one stale).
+CHANGE_LOG_RETENTION_DAYS = 7
+
+
+def catalog_changes_prune() -> int:
+    """Delete change-log rows older than the retention (a daily task); the number deleted."""
+    if not available():
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM marketplace_catalogchange WHERE changed_at < now() - make_interval(days => %s)",
+                       [CHANGE_LOG_RETENTION_DAYS])
+        return cursor.rowcount
+
+
 def forget() -> None:
     """Drop every index, visible set and text match this process holds."""
     with _lock:

@@ -6,7 +6,7 @@ so ``acks_late`` redelivery after a worker crash finishes the work exactly once.
 
 from celery import shared_task
 
-from marketplace import serving
+from marketplace import facet_index, serving
 from marketplace.listings import listing_sync  # noqa: F401 - registers "marketplace.listing_sync"
 from marketplace.services import access, grants
 
@@ -47,3 +47,8 @@ def grants_recertify(self) -> dict:
 @shared_task(name="marketplace.access_requests_remind", bind=True, acks_late=True)
 def access_requests_remind(self) -> int:
     return access.access_requests_remind()
+
+
+@shared_task(name="marketplace.catalog_changes_prune", bind=True, acks_late=True)
+def catalog_changes_prune(self) -> int:
+    return facet_index.catalog_changes_prune()

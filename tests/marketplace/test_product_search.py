@@ -221,3 +221,20 @@ def test_a_steward_removed_from_a_domain_no_longer_finds_its_drafts(platform_own
     assert names(selectors.product_search(actor=steward, search="ledger")) == ["Ledger entries"]
     result = selectors.product_search(actor=steward)
     assert result.total == 1 and {v.value: v.count for v in result.facets["domain"]} == {domain.slug: 1}
+
+
+@requires_postgres
+@pytest.mark.django_db
+def test_the_change_log_keeps_a_week(platform_owner, domain):
+    from django.db import connection
+
+    from marketplace import facet_index
+
+    make_product(platform_owner, domain, "Ledger entries")  # this transaction is logged
+    with connection.cursor() as cursor:
+        cursor.execute("INSERT INTO marketplace_catalogchange (txid, changed_at) VALUES ('1'::xid8, now() - interval '8 days'), "
+                       "('2'::xid8, now() - interval '6 days')")
+    assert facet_index.catalog_changes_prune() == 1
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT txid::text FROM marketplace_catalogchange WHERE txid < '3'::xid8")
+        assert [row[0] for row in cursor.fetchall()] == ["2"]
