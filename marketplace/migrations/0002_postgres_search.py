@@ -5,6 +5,8 @@ On SQLite (the embedded demo) this migration does nothing; the catalog search fa
 
 from django.db import migrations
 
+from marketplace.migrations._postgres import postgres_only
+
 FORWARD = [
     "CREATE EXTENSION IF NOT EXISTS pg_trgm",
     "CREATE INDEX IF NOT EXISTS marketplace_product_search_gin ON marketplace_dataproduct USING gin (search_vector)",
@@ -17,17 +19,7 @@ BACKWARD = [
 ]
 
 
-def _run(statements):
-    def run(apps, schema_editor):
-        if schema_editor.connection.vendor != "postgresql":
-            return
-        for statement in statements:
-            schema_editor.execute(statement)
-
-    return run
-
-
 class Migration(migrations.Migration):
     dependencies = [("marketplace", "0001_initial")]
 
-    operations = [migrations.RunPython(_run(FORWARD), _run(BACKWARD), elidable=False)]
+    operations = [migrations.RunPython(postgres_only(FORWARD), postgres_only(BACKWARD), elidable=False)]

@@ -8,6 +8,8 @@ existing search documents; the row-by-row trigram index on ``search_document`` i
 import django.db.models.functions.text
 from django.db import migrations, models
 
+from marketplace.migrations._postgres import postgres_only
+
 FORWARD = [
     "CREATE INDEX IF NOT EXISTS marketplace_searchword_trgm ON marketplace_searchword USING gin (word gin_trgm_ops)",
     "CREATE INDEX IF NOT EXISTS marketplace_product_facets ON marketplace_dataproduct (tenant_id, status) "
@@ -23,16 +25,6 @@ BACKWARD = [
     "DROP INDEX IF EXISTS marketplace_product_facets",
     "DROP INDEX IF EXISTS marketplace_searchword_trgm",
 ]
-
-
-def _run(statements):
-    def run(apps, schema_editor):
-        if schema_editor.connection.vendor != "postgresql":
-            return
-        for statement in statements:
-            schema_editor.execute(statement)
-
-    return run
 
 
 class Migration(migrations.Migration):
@@ -58,5 +50,5 @@ class Migration(migrations.Migration):
             model_name='dataproduct',
             index=models.Index(models.F('tenant'), models.OrderBy(models.F('created_at'), descending=True), models.OrderBy(models.F('id'), descending=True), name='product_newest_order'),
         ),
-        migrations.RunPython(_run(FORWARD), _run(BACKWARD), elidable=False),
+        migrations.RunPython(postgres_only(FORWARD), postgres_only(BACKWARD), elidable=False),
     ]

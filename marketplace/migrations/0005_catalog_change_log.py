@@ -8,6 +8,8 @@ was read in; a rolled-back transaction leaves no row.
 
 from django.db import migrations
 
+from marketplace.migrations._postgres import postgres_only
+
 TABLES = ("marketplace_dataproduct", "marketplace_producttag", "marketplace_productuserobjectpermission",
           "marketplace_productgroupobjectpermission")
 
@@ -27,17 +29,7 @@ BACKWARD = [
 ]
 
 
-def _run(statements):
-    def run(apps, schema_editor):
-        if schema_editor.connection.vendor != "postgresql":
-            return
-        for statement in statements:
-            schema_editor.execute(statement)
-
-    return run
-
-
 class Migration(migrations.Migration):
     dependencies = [("marketplace", "0004_search_vocabulary_and_ordering")]
 
-    operations = [migrations.RunPython(_run(FORWARD), _run(BACKWARD), elidable=False)]
+    operations = [migrations.RunPython(postgres_only(FORWARD), postgres_only(BACKWARD), elidable=False)]

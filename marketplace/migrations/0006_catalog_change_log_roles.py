@@ -3,17 +3,9 @@ see in the catalog (drafts of the domains they steward), so they are recorded fo
 
 from django.db import migrations
 
+from marketplace.migrations._postgres import postgres_only
+
 TABLES = ("domains_domainuserobjectpermission", "domains_domaingroupobjectpermission", "loom_portal_user_groups")
-
-
-def _run(statements):
-    def run(apps, schema_editor):
-        if schema_editor.connection.vendor != "postgresql":
-            return
-        for statement in statements:
-            schema_editor.execute(statement)
-
-    return run
 
 
 FORWARD = [f"CREATE TRIGGER marketplace_catalog_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON {table} "
@@ -25,4 +17,4 @@ class Migration(migrations.Migration):
     dependencies = [("marketplace", "0005_catalog_change_log"), ("domains", "0002_initial"),
                     ("loom_portal", "0004_notification_emailed_at")]
 
-    operations = [migrations.RunPython(_run(FORWARD), _run(BACKWARD), elidable=False)]
+    operations = [migrations.RunPython(postgres_only(FORWARD), postgres_only(BACKWARD), elidable=False)]
