@@ -6,7 +6,7 @@ facets from an index held in memory instead; this is that index for one tenant, 
 product (domain, kind, sensitivity, freshness deadlines, newest and name order) and the (product, tag) and
 (product, owner) pairs.
 
-Staying exact: statement triggers on the product, tag and role tables (product and domain roles, group
+Staying exact: statement triggers on the product, tag, domain and role tables (product and domain roles, group
 membership) record the id of every transaction that changes them (``marketplace_catalogchange``, migrations
 0005 and 0006). An index remembers the database snapshot taken
 before it was read; it is used only while no recorded transaction has committed outside that snapshot. An
@@ -69,6 +69,7 @@ class TenantIndex:
     owner_product: np.ndarray  # (position, owner) pairs
     owner: np.ndarray
     owners: list[int]
+    domain_labels: dict[int, tuple[str, str]] = field(default_factory=dict)  # id -> (slug, name)
     generation: int = field(default_factory=lambda: next(_generation))
     built_at: float = field(default_factory=time.monotonic)
 
@@ -122,6 +123,10 @@ def _build(tenant_id: int) -> TenantIndex:
             "WHERE o.permission_id = (SELECT id FROM auth_permission WHERE codename = %s) AND p.tenant_id = %s",
             roles=ProductUserObjectPermission, products=DataProduct), [ProductRole.OWNER.value, tenant_id])
         owner_rows = cursor.fetchall()
+        domain_model = DataProduct._meta.get_field("domain").related_model
+        cursor.execute(pg_statement("SELECT id, slug, name FROM {domains} WHERE tenant_id = %s", domains=domain_model),
+                       [tenant_id])
+        domain_labels = {pk: (slug, name) for pk, slug, name in cursor.fetchall()}
     columns = list(zip(*rows, strict=True)) if rows else [()] * 8
     ids = np.array(columns[0], dtype=np.int64)
     domain, domains = _codes(columns[1])
@@ -148,7 +153,7 @@ def _build(tenant_id: int) -> TenantIndex:
         late_until=seconds(columns[5]), newest_order=ranks(newest_first), name_order=ranks(by_name),
         newest_first=newest_first, by_name=by_name, tag_product=np.zeros(0, dtype=np.int64),
         tag=np.zeros(0, dtype=np.int32), tags=[], owner_product=np.zeros(0, dtype=np.int64),
-        owner=np.zeros(0, dtype=np.int32), owners=[],
+        owner=np.zeros(0, dtype=np.int32), owners=[], domain_labels=domain_labels,
     )
     if tag_rows:
         index.tag_product = np.searchsorted(ids, np.array([r[0] for r in tag_rows], dtype=np.int64))
@@ -189,9 +194,9 @@ def tenant_index(tenant_id: int) -> TenantIndex:
     return index
 
 
-def visible_mask(index: TenantIndex, actor, visible_ids) -> np.ndarray:
-    """The positions ``actor`` may see, as a mask; ``visible_ids`` (a lazy id list from ``product_list``) is read
-    once per viewer and catalog version."""
+def visible_mask(index: TenantIndex, actor, read_visible_ids) -> np.ndarray:
+    """The positions ``actor`` may see, as a mask; ``read_visible_ids()`` (the ids ``product_list`` gives) is
+    called once per viewer and index."""
     # The viewer's flags the policy reads are part of the key; their roles on products and domains are in the
     # catalog change log, which gives a new index (generation) when they change.
     key = (actor.pk, actor.tenant_id, actor.is_active, actor.is_platform_owner, index.generation)
@@ -200,7 +205,7 @@ def visible_mask(index: TenantIndex, actor, visible_ids) -> np.ndarray:
         if packed is not None:
             _visible.move_to_end(key)
     if packed is None:
-        packed = np.packbits(index.mask(index.positions(visible_ids)))
+        packed = np.packbits(index.mask(index.positions(read_visible_ids())))
         if connection.in_atomic_block:
             return np.unpackbits(packed, count=len(index.ids)).astype(bool)
         with _lock:

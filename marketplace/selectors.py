@@ -245,9 +245,11 @@ class _IndexedRows:
         return len(self.ids)
 
     def __getitem__(self, window: slice):
-        # Read through the policy again (the ids already are product_list's), without the search columns.
+        # The ids are the policy's already (``_indexed_search`` keeps only product_list's, and the change log
+        # renews them when roles change); the tenant is checked again and the search columns left unread.
         chosen = [int(i) for i in self.ids[window]]
-        qs = product_list(actor=self.actor).filter(pk__in=chosen).defer(*_UNREAD_ON_A_PAGE).prefetch_related("tags")
+        qs = (DataProduct.objects.filter(tenant_id=self.actor.tenant_id, pk__in=chosen)
+              .select_related("domain", "workspace").defer(*_UNREAD_ON_A_PAGE).prefetch_related("tags"))
         rows = {p.pk: p for p in qs}
         return [rows[pk] for pk in chosen if pk in rows]
 
@@ -259,7 +261,7 @@ def _indexed_search(actor, filters: dict, now) -> tuple[dict[str, list[FacetValu
         return None
     index = facet_index.tenant_index(actor.tenant_id)
     # What the viewer may see: product_list's ids (the policy), kept with the index.
-    matching = facet_index.visible_mask(index, actor, product_list(actor=actor).values_list("id", flat=True))
+    matching = facet_index.visible_mask(index, actor, lambda: product_list(actor=actor).values_list("id", flat=True))
     text = (filters.get("search") or "").strip()
     rank = None
     if text:
@@ -268,9 +270,7 @@ def _indexed_search(actor, filters: dict, now) -> tuple[dict[str, list[FacetValu
         rank = np.zeros(len(index.ids))
         rank[positions] = ranks
         matching &= index.mask(positions)
-    domain_model = DataProduct._meta.get_field("domain").related_model
-    domains = {pk: (slug, name) for pk, slug, name in
-               domain_model.objects.filter(tenant_id=actor.tenant_id).values_list("id", "slug", "name")}
+    domains = index.domain_labels  # id -> (slug, name), read with the index (domains are in the change log)
     sort = filters.get("sort") or (ProductSort.RELEVANCE if text else ProductSort.NEWEST)
     answer = facet_index.answer(
         index, matching, filters=filters, domain_ids={slug: pk for pk, (slug, _) in domains.items()},

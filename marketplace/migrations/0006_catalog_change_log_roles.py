@@ -1,11 +1,13 @@
 """PostgreSQL only: changes to who edits which domain (domain roles, group membership) change what a viewer may
-see in the catalog (drafts of the domains they steward), so they are recorded for the facet index too."""
+see in the catalog (drafts of the domains they steward), and domains' slugs and names are the domain facet's
+labels: they are recorded for the facet index too."""
 
 from django.db import migrations
 
 from marketplace.migrations._postgres import postgres_only
 
-TABLES = ("domains_domainuserobjectpermission", "domains_domaingroupobjectpermission", "loom_portal_user_groups")
+TABLES = ("domains_domain", "domains_domainuserobjectpermission", "domains_domaingroupobjectpermission",
+          "loom_portal_user_groups")
 
 
 FORWARD = [f"CREATE TRIGGER marketplace_catalog_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON {table} "
